@@ -1,0 +1,37 @@
+#pragma once
+// Keyed pseudonyms: HMAC-SHA256(secret, identity) as lowercase hex. Used as
+// Kafka key and internal reference instead of a BSN or onderwijsnummer.
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "inbeeld/v1/common.pb.h"
+
+namespace inbeeld::identity {
+
+// Lowercase hex of HMAC-SHA256(key, data).
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
+// Lowercase hex of SHA-256(data) (for deterministic ids of non-personal data).
+std::string Sha256Hex(std::string_view data);
+
+class Pseudonymizer {
+ public:
+  // The secret must be at least 16 bytes: a short key makes the 10^9 BSN space
+  // brute-forceable.
+  static absl::StatusOr<Pseudonymizer> Create(std::string secret);
+  // Development secret used by `inbeeld run` when none is configured; the
+  // services log a warning when they run with it.
+  static constexpr std::string_view kDevelopmentSecret =
+      "inbeeld-development-secret-do-not-use-in-production";
+
+  // Pseudonym of a leerling (64 hex chars). Same identity → same pseudonym.
+  std::string Of(const v1::Leerling& leerling) const;
+  // Of an identity key as produced by IdentityKey().
+  std::string OfKey(std::string_view identity_key) const;
+
+ private:
+  explicit Pseudonymizer(std::string secret) : secret_(std::move(secret)) {}
+  std::string secret_;
+};
+
+}  // namespace inbeeld::identity

@@ -1,0 +1,23 @@
+#pragma once
+// librdkafka's built-in mock cluster, reachable over TCP on 127.0.0.1 (random
+// ports) by other processes. Measured limits of Debian's librdkafka 2.0.2 mock
+// are in docs/ARCHITECTURE.md: nothing may depend on what the mock lacks.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "inbeeld/kafka/kafka.h"
+
+namespace inbeeld::kafka {
+
+class EmbeddedCluster {
+ public:
+  virtual ~EmbeddedCluster() = default;
+  static absl::StatusOr<std::unique_ptr<EmbeddedCluster>> Start(int brokers = 1);
+  // "127.0.0.1:port,..."
+  virtual std::string bootstrap_servers() const = 0;
+  virtual absl::Status CreateTopics(const std::vector<TopicSpec>& topics) = 0;
+};
+
+}  // namespace inbeeld::kafka
