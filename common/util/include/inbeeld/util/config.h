@@ -1,5 +1,5 @@
 #pragma once
-// Flags and environment: --name=value or --name value on the command line,
+// Flags and environment: --name=value (or bare --name for true) on the command line,
 // INBEELD_NAME (upper case, '-' → '_') in the environment; the command line
 // wins. Unknown flags are an error, so a typo never silently falls back to a
 // default.
@@ -18,8 +18,8 @@ namespace inbeeld::util {
 class Config {
  public:
   // Parses argv (argv[0] skipped). Positional arguments are kept in order.
-  // `known` lists every accepted flag name (without "--"); boolean flags may
-  // appear without a value ("--plaintext" == "--plaintext=true").
+  // `known` lists every accepted flag name (without "--"); a bare flag
+  // means true ("--plaintext" == "--plaintext=true").
   static absl::StatusOr<Config> Parse(int argc, const char* const* argv,
                                       const std::set<std::string>& known);
   static absl::StatusOr<Config> Parse(const std::vector<std::string>& args,

@@ -1,0 +1,62 @@
+// librdkafka's mock cluster hosted in this process. rdkafka_mock.h must be
+// included after rdkafka.h.
+#include <librdkafka/rdkafka.h>
+// clang-format off
+#include <librdkafka/rdkafka_mock.h>
+// clang-format on
+
+#include "absl/strings/str_cat.h"
+#include "inbeeld/kafka/embedded_cluster.h"
+
+namespace inbeeld::kafka {
+namespace {
+
+class MockCluster final : public EmbeddedCluster {
+ public:
+  ~MockCluster() override {
+    if (cluster_) rd_kafka_mock_cluster_destroy(cluster_);
+    if (rk_) rd_kafka_destroy(rk_);
+  }
+
+  absl::Status Init(int brokers) {
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    // A handle only to own the mock cluster; it never connects anywhere.
+    rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:1", errstr, sizeof(errstr));
+    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (rk_ == nullptr) return absl::InternalError(absl::StrCat("mock cluster handle: ", errstr));
+    cluster_ = rd_kafka_mock_cluster_new(rk_, brokers);
+    if (cluster_ == nullptr) return absl::InternalError("cannot start the mock Kafka cluster");
+    bootstraps_ = rd_kafka_mock_cluster_bootstraps(cluster_);
+    return absl::OkStatus();
+  }
+
+  std::string bootstrap_servers() const override { return bootstraps_; }
+
+  absl::Status CreateTopics(const std::vector<TopicSpec>& topics) override {
+    for (const auto& t : topics) {
+      // The mock has no compaction: a compacted topic is a plain topic here.
+      rd_kafka_resp_err_t err =
+          rd_kafka_mock_topic_create(cluster_, t.name.c_str(), t.partitions, t.replication_factor);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        return absl::InternalError(absl::StrCat("mock topic ", t.name, ": ", rd_kafka_err2str(err)));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  rd_kafka_t* rk_ = nullptr;
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  std::string bootstraps_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EmbeddedCluster>> EmbeddedCluster::Start(int brokers) {
+  auto c = std::make_unique<MockCluster>();
+  if (auto s = c->Init(brokers); !s.ok()) return s;
+  return std::unique_ptr<EmbeddedCluster>(std::move(c));
+}
+
+}  // namespace inbeeld::kafka

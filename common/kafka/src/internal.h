@@ -1,0 +1,58 @@
+#pragma once
+// Helpers shared by the librdkafka wrappers (not a public header).
+#include <librdkafka/rdkafkacpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "inbeeld/kafka/kafka.h"
+
+namespace inbeeld::kafka::internal {
+
+// Maps a librdkafka error to a Status: retriable transport problems become
+// UNAVAILABLE so that callers (and gRPC clients) know to retry.
+inline absl::Status ToStatus(RdKafka::ErrorCode err, std::string_view context) {
+  if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
+  std::string msg = std::string(context) + ": " + RdKafka::err2str(err);
+  switch (err) {
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__MSG_TIMED_OUT:
+    case RdKafka::ERR__TRANSPORT:
+    case RdKafka::ERR__ALL_BROKERS_DOWN:
+    case RdKafka::ERR__QUEUE_FULL:
+    case RdKafka::ERR_NOT_ENOUGH_REPLICAS:
+    case RdKafka::ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RdKafka::ERR_LEADER_NOT_AVAILABLE:
+    case RdKafka::ERR_NOT_LEADER_FOR_PARTITION:
+    case RdKafka::ERR_REQUEST_TIMED_OUT:
+      return absl::UnavailableError(msg);
+    case RdKafka::ERR__UNKNOWN_TOPIC:
+    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
+      return absl::NotFoundError(msg);
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+      return absl::ResourceExhaustedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+// Builds a librdkafka configuration from the common client options.
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const ClientOptions& options,
+                                                         const std::map<std::string, std::string>& defaults);
+
+// Parses librdkafka's statistics JSON.
+KafkaStats ParseStats(const std::string& json);
+
+// Forwards statistics and logs errors; never throws.
+class EventForwarder final : public RdKafka::EventCb {
+ public:
+  explicit EventForwarder(StatsCallback on_stats) : on_stats_(std::move(on_stats)) {}
+  void event_cb(RdKafka::Event& event) override;
+
+ private:
+  StatsCallback on_stats_;
+};
+
+}  // namespace inbeeld::kafka::internal

@@ -1,0 +1,108 @@
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/numbers.h"
+#include "inbeeld/util/log.h"
+#include "src/internal.h"
+
+namespace inbeeld::kafka {
+
+std::optional<std::string> FindHeader(const Headers& headers, std::string_view key) {
+  for (const auto& h : headers) {
+    if (h.key == key) return h.value;
+  }
+  return std::nullopt;
+}
+
+namespace internal {
+
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(
+    const ClientOptions& options, const std::map<std::string, std::string>& defaults) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  auto set = [&](const std::string& k, const std::string& v) -> absl::Status {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat("kafka config ", k, ": ", err));
+    }
+    return absl::OkStatus();
+  };
+  if (options.bootstrap_servers.empty()) {
+    return absl::InvalidArgumentError("--kafka (bootstrap servers) is required");
+  }
+  if (auto s = set("bootstrap.servers", options.bootstrap_servers); !s.ok()) return s;
+  if (auto s = set("client.id", options.client_id); !s.ok()) return s;
+  for (const auto& [k, v] : defaults) {
+    if (auto s = set(k, v); !s.ok()) return s;
+  }
+  if (options.on_stats) {
+    if (auto s = set("statistics.interval.ms",
+                     std::to_string(absl::ToInt64Milliseconds(options.stats_interval)));
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (const auto& [k, v] : options.extra) {
+    if (auto s = set(k, v); !s.ok()) return s;
+  }
+  return conf;
+}
+
+KafkaStats ParseStats(const std::string& json) {
+  KafkaStats stats;
+  google::protobuf::Struct root;
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(json, &root, opts).ok()) return stats;
+  const auto& f = root.fields();
+  if (auto it = f.find("msg_cnt"); it != f.end()) {
+    stats.producer_queue_messages = static_cast<int64_t>(it->second.number_value());
+  }
+  if (auto it = f.find("brokers"); it != f.end()) {
+    for (const auto& [name, broker] : it->second.struct_value().fields()) {
+      const auto& bf = broker.struct_value().fields();
+      auto rtt = bf.find("rtt");
+      auto nodeid = bf.find("nodeid");
+      // Skip bootstrap placeholders (nodeid -1) and brokers never talked to.
+      if (rtt == bf.end() || (nodeid != bf.end() && nodeid->second.number_value() < 0)) continue;
+      const auto& rf = rtt->second.struct_value().fields();
+      auto avg = rf.find("avg");
+      if (avg != rf.end()) stats.broker_rtt_seconds[name] = avg->second.number_value() / 1e6;
+    }
+  }
+  if (auto it = f.find("topics"); it != f.end()) {
+    for (const auto& [topic, t] : it->second.struct_value().fields()) {
+      auto parts = t.struct_value().fields().find("partitions");
+      if (parts == t.struct_value().fields().end()) continue;
+      for (const auto& [pid, p] : parts->second.struct_value().fields()) {
+        int32_t partition;
+        if (!absl::SimpleAtoi(pid, &partition) || partition < 0) continue;
+        const auto& pf = p.struct_value().fields();
+        auto lag = pf.find("consumer_lag");
+        if (lag == pf.end()) continue;
+        stats.consumer_lag[{topic, partition}] = static_cast<int64_t>(lag->second.number_value());
+      }
+    }
+  }
+  return stats;
+}
+
+void EventForwarder::event_cb(RdKafka::Event& event) {
+  switch (event.type()) {
+    case RdKafka::Event::EVENT_STATS:
+      if (on_stats_) on_stats_(ParseStats(event.str()));
+      break;
+    case RdKafka::Event::EVENT_ERROR:
+      util::LogWarn("kafka error", {{"error", RdKafka::err2str(event.err())}, {"detail", event.str()}});
+      break;
+    case RdKafka::Event::EVENT_LOG:
+      if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
+        util::LogWarn("kafka", {{"fac", event.fac()}, {"detail", event.str()}});
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace internal
+}  // namespace inbeeld::kafka

@@ -1,0 +1,22 @@
+#pragma once
+// Process plumbing shared by every service main.
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace inbeeld::util {
+
+// Blocks SIGINT and SIGTERM in the calling thread and every thread it starts
+// afterwards. Call first thing in main().
+void BlockShutdownSignals();
+// Waits for SIGINT or SIGTERM (or `timeout`); returns the signal number, 0 on
+// timeout. Requires BlockShutdownSignals().
+int WaitForShutdownSignal(absl::Duration timeout = absl::InfiniteDuration());
+
+// Writes a flat JSON object of string values to `path` atomically (tmp + rename),
+// e.g. {"service":"ingest","grpc":"127.0.0.1:4242","metrics":"127.0.0.1:4243"}.
+absl::Status WriteReadyFile(const std::string& path, const std::map<std::string, std::string>& fields);
+
+}  // namespace inbeeld::util
