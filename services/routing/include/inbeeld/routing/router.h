@@ -1,0 +1,51 @@
+#pragma once
+// Signaal → the records for inbeeld.aflevering.v1: one copy per responsible
+// organisation (DOMAIN.md §4, §6). Pure: no Kafka, no clock; the routing date
+// is the signal's peildatum ("go to the organisation responsible on the
+// signal date").
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "inbeeld/routing/organisatie_tabel.h"
+#include "inbeeld/routing/tabel_watcher.h"
+#include "inbeeld/v1/signaal.pb.h"
+
+namespace inbeeld::routing {
+
+struct Aflevering {
+  // The Kafka key on inbeeld.aflevering.v1.
+  std::string organisatie_id;
+  // The signal with organisatie, vorige_organisatie and route_ambigu filled.
+  v1::Signaal signaal;
+};
+
+struct Routering {
+  std::vector<Aflevering> afleveringen;
+  bool ambigu = false;    // a split gemeente's old code was involved
+  bool onbekend = false;  // at least one copy went to "onbekend"
+};
+
+// Routes one signal with `tabel`:
+// - the woongemeente ("" counts as 0000) decides; achttien_plus signals go to
+//   the 18-plus organisation (RMC-regio / Doorstroompunt, art. 4a/4b);
+// - OVERDRACHT goes to the new and the old (vorige_woongemeente) organisation,
+//   once when they are the same; vorige_organisatie names the old one;
+// - a split old code gives one copy per successor organisation, route_ambigu.
+// INVALID_ARGUMENT when peildatum is not a date (the record goes to the DLQ).
+absl::StatusOr<Routering> RouteSignaal(const OrganisatieTabel& tabel, const v1::Signaal& signaal);
+
+// RouteSignaal with the table snapshot current at the call.
+class Router {
+ public:
+  explicit Router(TabelBron bron) : bron_(std::move(bron)) {}
+  absl::StatusOr<Routering> Route(const v1::Signaal& signaal) const {
+    std::shared_ptr<const OrganisatieTabel> tabel = bron_();
+    return RouteSignaal(*tabel, signaal);
+  }
+
+ private:
+  TabelBron bron_;
+};
+
+}  // namespace inbeeld::routing
