@@ -1,1 +1,319 @@
+// The routing loop against the embedded Kafka mock: routing, dedupe, DLQ,
+// headers, metrics, and restart from the offsets in the RoutingStore.
+#include "inbeeld/routing/routing_service.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "inbeeld/kafka/embedded_cluster.h"
+#include "inbeeld/kafka/topics.h"
+#include "prometheus/registry.h"
+
+namespace inbeeld::routing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::UnorderedElementsAre;
+
+const std::string kConfig = std::string(INBEELD_SOURCE_DIR) + "/deploy/config";
+constexpr int kPartitions = 2;
+// Upper bound on batches/polls while waiting for the mock (a liveness bound,
+// not a timing assertion).
+constexpr int kMaxRounds = 600;
+
+v1::Signaal MakeSignaal(std::string id, v1::SignaalSoort soort, std::string woongemeente,
+                        std::string peildatum = "2024-03-01") {
+  v1::Signaal s;
+  s.set_signaal_id(std::move(id));
+  s.set_soort(soort);
+  s.set_pseudoniem(std::string(64, 'b'));
+  s.set_woongemeente(std::move(woongemeente));
+  s.set_peildatum(std::move(peildatum));
+  return s;
+}
+
+// Delegates to a real store; Commit fails while `fail_commit` is set (a crash
+// after the outputs were flushed, before the state was written).
+class FailingStore final : public RoutingStore {
+ public:
+  explicit FailingStore(RoutingStore& inner) : inner_(inner) {}
+  absl::StatusOr<bool> IsRouted(std::string_view id) const override { return inner_.IsRouted(id); }
+  absl::StatusOr<std::optional<int64_t>> NextOffset(const kafka::TopicPartition& tp) const override {
+    return inner_.NextOffset(tp);
+  }
+  absl::Status Commit(const std::vector<std::string>& ids,
+                      const std::map<kafka::TopicPartition, int64_t>& offsets) override {
+    if (fail_commit) return absl::UnavailableError("simulated crash before commit");
+    return inner_.Commit(ids, offsets);
+  }
+  bool fail_commit = false;
+
+ private:
+  RoutingStore& inner_;
+};
+
+class RoutingServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = kafka::EmbeddedCluster::Start(1);
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = *std::move(cluster);
+    ASSERT_TRUE(cluster_
+                    ->CreateTopics({{std::string(kafka::kTopicSignalen), kPartitions},
+                                    {std::string(kafka::kTopicAflevering), kPartitions},
+                                    {kafka::DlqTopic(kafka::kTopicSignalen), 1}})
+                    .ok());
+    auto tabel = OrganisatieTabel::Load(kConfig + "/organisaties.csv",
+                                        kConfig + "/herindelingen.csv");
+    ASSERT_TRUE(tabel.ok()) << tabel.status();
+    tabel_ = std::make_shared<const OrganisatieTabel>(*std::move(tabel));
+    dir_ = fs::temp_directory_path() /
+           absl::StrCat("inbeeld-routing-service-", ::getpid(), "-",
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    OpenStore();
+    auto producer = kafka::Producer::Create(Client());
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    producer_ = *std::move(producer);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void OpenStore() {
+    store_.reset();
+    auto store = RoutingStore::Open(dir_.string());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  kafka::ClientOptions Client() const {
+    kafka::ClientOptions o;
+    o.bootstrap_servers = cluster_->bootstrap_servers();
+    return o;
+  }
+
+  std::unique_ptr<RoutingService> NewService(RoutingStore& store) {
+    RoutingServiceOptions options;
+    options.kafka = Client();
+    options.session_timeout_ms = 6000;
+    options.max_batch_time = absl::Milliseconds(300);
+    auto service = RoutingService::Create(options, store, [this] { return tabel_; }, registry_);
+    EXPECT_TRUE(service.ok()) << service.status();
+    return service.ok() ? *std::move(service) : nullptr;
+  }
+
+  void Produce(const v1::Signaal& s, kafka::Headers headers = {}) {
+    ProduceRaw(s.pseudoniem() + s.signaal_id(), s.SerializeAsString(), std::move(headers));
+  }
+  void ProduceRaw(std::string key, std::string value, kafka::Headers headers = {}) {
+    auto report = producer_->ProduceSync({std::string(kafka::kTopicSignalen), kafka::kAnyPartition,
+                                          std::move(key), std::move(value), std::move(headers)},
+                                         absl::Seconds(10));
+    ASSERT_TRUE(report.ok()) << report.status();
+  }
+
+  // Runs batches until `n` input records were committed.
+  void RunUntilCommitted(RoutingService& service, int n) {
+    int done = 0;
+    for (int round = 0; round < kMaxRounds && done < n; ++round) {
+      auto batch = service.RunBatch();
+      ASSERT_TRUE(batch.ok()) << batch.status();
+      done += *batch;
+    }
+    ASSERT_EQ(done, n);
+  }
+
+  // Everything on `topic`, read by a fresh group until `expected` records
+  // arrived and the topic then stays quiet for a few polls.
+  std::vector<kafka::InRecord> ReadAll(const std::string& topic, size_t expected) {
+    kafka::ConsumerOptions co;
+    static_cast<kafka::ClientOptions&>(co) = Client();
+    co.group_id = absl::StrCat("verify-", ++verify_groups_);
+    co.topics = {topic};
+    co.session_timeout_ms = 6000;
+    auto consumer = kafka::Consumer::Create(co);
+    EXPECT_TRUE(consumer.ok()) << consumer.status();
+    std::vector<kafka::InRecord> records;
+    int quiet = 0;
+    for (int round = 0; round < kMaxRounds; ++round) {
+      auto r = (*consumer)->Poll(absl::Milliseconds(100));
+      EXPECT_TRUE(r.ok()) << r.status();
+      if (r.ok() && r->has_value()) {
+        records.push_back(**r);
+        quiet = 0;
+      } else if (records.size() >= expected && ++quiet >= 5) {
+        break;
+      }
+    }
+    (*consumer)->Close();
+    return records;
+  }
+
+  static std::vector<std::string> Destinations(const std::vector<kafka::InRecord>& records) {
+    std::vector<std::string> out;
+    for (const kafka::InRecord& r : records) {
+      v1::Signaal s;
+      EXPECT_TRUE(s.ParseFromString(r.value));
+      EXPECT_EQ(r.key, s.organisatie());
+      out.push_back(absl::StrCat(s.signaal_id(), "->", s.organisatie()));
+    }
+    return out;
+  }
+
+  double Counter(const std::string& name, const std::string& label_value = "") {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != name) continue;
+      double total = 0;
+      for (const auto& m : family.metric) {
+        if (label_value.empty() || (!m.label.empty() && m.label[0].value == label_value)) {
+          total += family.type == prometheus::MetricType::Gauge ? m.gauge.value : m.counter.value;
+        }
+      }
+      return total;
+    }
+    return 0;
+  }
+
+  std::unique_ptr<kafka::EmbeddedCluster> cluster_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::shared_ptr<const OrganisatieTabel> tabel_;
+  std::unique_ptr<RoutingStore> store_;
+  fs::path dir_;
+  prometheus::Registry registry_;
+  int verify_groups_ = 0;
+};
+
+TEST_F(RoutingServiceTest, RoutesDedupesAndDeadLetters) {
+  auto service = NewService(*store_);
+  ASSERT_NE(service, nullptr);
+
+  Produce(MakeSignaal("s1", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0363"),
+          {{std::string(kafka::kHeaderIngestTime), "2024-03-01T10:00:00Z"}});
+  Produce(MakeSignaal("s1", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0363"));  // duplicate
+  ProduceRaw("garbage-key", "garbage");
+  v1::Signaal overdracht = MakeSignaal("s2", v1::SIGNAAL_SOORT_OVERDRACHT, "0363");
+  overdracht.set_vorige_woongemeente("0599");
+  Produce(overdracht);
+  RunUntilCommitted(*service, 4);
+
+  // A later duplicate is found in the store, not only within a batch.
+  Produce(MakeSignaal("s1", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0363"));
+  Produce(MakeSignaal("s3", v1::SIGNAAL_SOORT_UIT_BEELD, "0788", "2021-06-01"));  // Haaren
+  Produce(MakeSignaal("s4", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "1999"));
+  Produce(MakeSignaal("s5", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0363", "2024-02-30"));
+  RunUntilCommitted(*service, 4);
+  EXPECT_TRUE(service->Stop().ok());
+
+  std::vector<kafka::InRecord> out = ReadAll(std::string(kafka::kTopicAflevering), 6);
+  EXPECT_THAT(Destinations(out),
+              UnorderedElementsAre("s1->rmc-21", "s2->rmc-21", "s2->rmc-29", "s3->rmc-35",
+                                   "s3->rmc-36", "s4->onbekend"));
+  for (const kafka::InRecord& r : out) {
+    v1::Signaal s;
+    ASSERT_TRUE(s.ParseFromString(r.value));
+    EXPECT_EQ(s.route_ambigu(), s.signaal_id() == "s3");
+    if (s.signaal_id() == "s2") {
+      EXPECT_EQ(s.vorige_organisatie(), "rmc-29");
+    }
+    EXPECT_EQ(kafka::FindHeader(r.headers, kafka::kHeaderIngestTime),
+              s.signaal_id() == "s1" ? std::optional<std::string>("2024-03-01T10:00:00Z")
+                                     : std::nullopt);
+  }
+
+  std::vector<kafka::InRecord> dlq = ReadAll(kafka::DlqTopic(kafka::kTopicSignalen), 2);
+  ASSERT_EQ(dlq.size(), 2u);
+  std::vector<std::string> errors;
+  for (const kafka::InRecord& r : dlq) {
+    EXPECT_EQ(kafka::FindHeader(r.headers, kafka::kHeaderDlqTopic),
+              std::string(kafka::kTopicSignalen));
+    EXPECT_TRUE(kafka::FindHeader(r.headers, kafka::kHeaderDlqPartition).has_value());
+    EXPECT_TRUE(kafka::FindHeader(r.headers, kafka::kHeaderDlqOffset).has_value());
+    errors.push_back(kafka::FindHeader(r.headers, kafka::kHeaderDlqError).value_or(""));
+    if (r.key == "garbage-key") {
+      EXPECT_EQ(r.value, "garbage");
+    }
+  }
+  EXPECT_THAT(errors, UnorderedElementsAre("value is not a serialized inbeeld.v1.Signaal",
+                                           "peildatum \"2024-02-30\" is not a date"));
+
+  EXPECT_EQ(Counter("inbeeld_routing_duplicates_total"), 2);
+  EXPECT_EQ(Counter("inbeeld_routing_unknown_routes_total"), 1);
+  EXPECT_EQ(Counter("inbeeld_routing_ambiguous_routes_total"), 1);
+  EXPECT_EQ(Counter("inbeeld_routing_signals_routed_total", "rmc-21"), 2);
+  EXPECT_EQ(Counter("inbeeld_routing_signals_routed_total"), 6);
+  EXPECT_EQ(Counter("inbeeld_kafka_dlq_records_total", std::string(kafka::kTopicSignalen)), 2);
+  EXPECT_EQ(Counter("inbeeld_routing_gemeente_organisatie_info"), 342);
+}
+
+TEST_F(RoutingServiceTest, RestartResumesFromStoredOffsets) {
+  // First run: two signals, a clean stop.
+  {
+    auto service = NewService(*store_);
+    ASSERT_NE(service, nullptr);
+    Produce(MakeSignaal("a1", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0363"));
+    Produce(MakeSignaal("a2", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0599"));
+    RunUntilCommitted(*service, 2);
+    EXPECT_TRUE(service->Stop().ok());
+  }
+  OpenStore();  // as a new process would
+
+  // Second run: crashes after flushing its batch, before the commit.
+  Produce(MakeSignaal("b1", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0014"));
+  {
+    FailingStore failing(*store_);
+    failing.fail_commit = true;
+    auto service = NewService(failing);
+    ASSERT_NE(service, nullptr);
+    absl::Status failed;
+    for (int round = 0; round < kMaxRounds && failed.ok(); ++round) {
+      auto batch = service->RunBatch();
+      if (!batch.ok()) failed = batch.status();
+    }
+    EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
+  }
+  OpenStore();
+
+  // Third run: starts at the stored offsets, so a1/a2 are not read again;
+  // b1 is read again (its commit was lost) and produced again identically.
+  Produce(MakeSignaal("c1", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "1992"));
+  {
+    auto service = NewService(*store_);
+    ASSERT_NE(service, nullptr);
+    RunUntilCommitted(*service, 2);  // b1 and c1 only
+    EXPECT_TRUE(service->Stop().ok());
+  }
+
+  std::vector<kafka::InRecord> out = ReadAll(std::string(kafka::kTopicAflevering), 5);
+  EXPECT_THAT(Destinations(out), UnorderedElementsAre("a1->rmc-21", "a2->rmc-29", "b1->rmc-3",
+                                                      "b1->rmc-3", "c1->rmc-29"));
+  // The repeat is byte-for-byte the same record.
+  std::vector<std::string> b1;
+  for (const kafka::InRecord& r : out) {
+    if (r.value.find("b1") != std::string::npos) b1.push_back(r.value);
+  }
+  ASSERT_EQ(b1.size(), 2u);
+  EXPECT_EQ(b1[0], b1[1]);
+
+  // Everything routed is in the store: a fourth run routes nothing twice.
+  Produce(MakeSignaal("c1", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "1992"));
+  {
+    auto service = NewService(*store_);
+    ASSERT_NE(service, nullptr);
+    RunUntilCommitted(*service, 1);
+    EXPECT_TRUE(service->Stop().ok());
+  }
+  EXPECT_EQ(ReadAll(std::string(kafka::kTopicAflevering), 5).size(), 5u);
+  EXPECT_EQ(Counter("inbeeld_routing_duplicates_total"), 1);
+}
+
+}  // namespace
+}  // namespace inbeeld::routing
