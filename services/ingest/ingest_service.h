@@ -1,0 +1,54 @@
+#pragma once
+// MeldingService: validates every event, dedupes retries by (bron, id) within a
+// bounded window, produces to the event topic of its kind keyed by pseudonym,
+// and acknowledges only after Kafka acknowledged (acks=all, idempotent).
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "dedup_window.h"
+#include "inbeeld/identity/pseudonym.h"
+#include "inbeeld/kafka/kafka.h"
+#include "inbeeld/util/clock.h"
+#include "inbeeld/v1/melding_service.grpc.pb.h"
+
+namespace inbeeld::ingest {
+
+struct IngestOptions {
+  // How long a request may wait for Kafka before the client gets UNAVAILABLE.
+  absl::Duration produce_timeout = absl::Seconds(5);
+  size_t dedup_capacity = 100000;
+  // Largest batch accepted by MeldBatch.
+  size_t max_batch_items = 10000;
+};
+
+class IngestService final : public v1::MeldingService::Service {
+ public:
+  IngestService(kafka::Producer& producer, const identity::Pseudonymizer& pseudonymizer,
+                const util::Clock& clock, IngestOptions options);
+
+  grpc::Status MeldVerzuim(grpc::ServerContext* ctx, const v1::VerzuimMelding* req,
+                           v1::MeldAntwoord* resp) override;
+  grpc::Status MeldInschrijving(grpc::ServerContext* ctx, const v1::InschrijvingsMutatie* req,
+                                v1::MeldAntwoord* resp) override;
+  grpc::Status MeldAdresMutatie(grpc::ServerContext* ctx, const v1::AdresMutatie* req,
+                                v1::MeldAntwoord* resp) override;
+  grpc::Status MeldVrijstelling(grpc::ServerContext* ctx, const v1::Vrijstelling* req,
+                                v1::MeldAntwoord* resp) override;
+  grpc::Status MeldBatch(grpc::ServerContext* ctx, grpc::ServerReader<v1::Event>* reader,
+                         v1::BatchAntwoord* resp) override;
+
+  // The whole path for one event (also used by tests without gRPC).
+  grpc::Status Accept(const v1::Event& event, absl::Time deadline, v1::MeldAntwoord* resp);
+
+ private:
+  absl::Time DeadlineOf(grpc::ServerContext* ctx) const;
+
+  kafka::Producer& producer_;
+  const identity::Pseudonymizer& pseudonymizer_;
+  const util::Clock& clock_;
+  const IngestOptions options_;
+  DedupWindow dedup_;
+};
+
+}  // namespace inbeeld::ingest

@@ -1,0 +1,100 @@
+// inbeeld-ingest: the gRPC MeldingService in front of the four event topics.
+#include <iostream>
+
+#include "inbeeld/grpc/server.h"
+#include "inbeeld/identity/pseudonym.h"
+#include "inbeeld/kafka/kafka.h"
+#include "inbeeld/observability/metrics.h"
+#include "inbeeld/util/config.h"
+#include "inbeeld/util/log.h"
+#include "inbeeld/util/process.h"
+#include "ingest_service.h"
+#include "inbeeld/kafka/kafka_metrics.h"
+
+namespace inbeeld::ingest {
+namespace {
+
+int Main(int argc, char** argv) {
+  util::BlockShutdownSignals();
+  auto config = util::Config::Parse(
+      argc, argv,
+      {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key", "tls-ca",
+       "pseudonym-secret", "log-level", "produce-timeout", "dedup-window", "kafka-config"});
+  if (!config.ok()) {
+    std::cerr << "inbeeld-ingest: " << config.status().message() << "\n";
+    return 2;
+  }
+  util::InitLogging("ingest", config->GetString("log-level", ""));
+  auto secret = identity::Pseudonymizer::Create(
+      config->GetString("pseudonym-secret", identity::Pseudonymizer::kDevelopmentSecret));
+  if (!secret.ok()) {
+    util::LogError("bad configuration", {{"error", std::string(secret.status().message())}});
+    return 2;
+  }
+  if (!config->Has("pseudonym-secret")) {
+    util::LogWarn("using the development pseudonym secret; set INBEELD_PSEUDONYM_SECRET in production");
+  }
+  auto timeout = config->GetDuration("produce-timeout", absl::Seconds(5));
+  auto window = config->GetInt("dedup-window", 100000);
+  auto plaintext = config->GetBool("plaintext", false);
+  if (!timeout.ok() || !window.ok() || !plaintext.ok()) {
+    util::LogError("bad configuration", {{"error", "see --produce-timeout, --dedup-window, --plaintext"}});
+    return 2;
+  }
+  auto metrics = observability::MetricsServer::Start(config->GetString("metrics-listen", "127.0.0.1:9464"));
+  if (!metrics.ok()) {
+    util::LogError("cannot start metrics", {{"error", std::string(metrics.status().message())}});
+    return 1;
+  }
+  kafka::ClientOptions kopts;
+  kopts.bootstrap_servers = config->GetString("kafka", "");
+  kopts.client_id = "inbeeld-ingest";
+  kopts.on_stats = kafka::ExportStats;
+  if (auto extra = kafka::ParseKafkaConfig(config->GetString("kafka-config", "")); extra.ok()) {
+    kopts.extra = *extra;
+  } else {
+    util::LogError("bad --kafka-config", {{"error", std::string(extra.status().message())}});
+    return 2;
+  }
+  auto producer = kafka::Producer::Create(kopts);
+  if (!producer.ok()) {
+    util::LogError("cannot create Kafka producer", {{"error", std::string(producer.status().message())}});
+    return 2;
+  }
+  util::SystemClock clock;
+  IngestService service(**producer, *secret, clock,
+                        IngestOptions{*timeout, static_cast<size_t>(*window), 10000});
+  grpc_util::TlsOptions tls{*plaintext, config->GetString("tls-cert", ""), config->GetString("tls-key", ""),
+                            config->GetString("tls-ca", ""), true};
+  if (tls.plaintext) util::LogWarn("gRPC without TLS (--plaintext): local development only");
+  auto server = grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:50051"), tls, {&service});
+  if (!server.ok()) {
+    util::LogError("cannot start gRPC", {{"error", std::string(server.status().message())}});
+    return 1;
+  }
+  util::LogInfo("ingest ready", {{"grpc", (*server)->address()}, {"metrics", (*metrics)->address()}});
+  if (config->Has("ready-file")) {
+    if (auto s = util::WriteReadyFile(config->GetString("ready-file", ""),
+                                      {{"service", "ingest"}, {"grpc", (*server)->address()},
+                                       {"metrics", (*metrics)->address()}});
+        !s.ok()) {
+      util::LogError("cannot write ready file", {{"error", std::string(s.message())}});
+      return 1;
+    }
+  }
+  int sig = util::WaitForShutdownSignal();
+  util::LogInfo("shutting down", {{"signal", std::to_string(sig)}});
+  // Health NOT_SERVING, stop accepting, let in-flight requests finish (they
+  // wait for their Kafka acknowledgement), then flush what is left.
+  (*server)->Shutdown(absl::Seconds(6));
+  if (auto s = (*producer)->Flush(absl::Seconds(3)); !s.ok()) {
+    util::LogWarn("producer flush incomplete", {{"error", std::string(s.message())}});
+  }
+  util::LogInfo("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace inbeeld::ingest
+
+int main(int argc, char** argv) { return inbeeld::ingest::Main(argc, argv); }
