@@ -163,6 +163,11 @@ absl::Status RoutingService::Stop() {
   return loop_status_;
 }
 
+absl::Status RoutingService::status() {
+  absl::MutexLock lock(&mu_);
+  return loop_status_;
+}
+
 absl::StatusOr<int> RoutingService::RunBatch() {
   pending_.clear();
   const absl::Time deadline = absl::Now() + options_.max_batch_time;

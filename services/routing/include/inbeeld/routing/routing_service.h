@@ -68,6 +68,8 @@ class RoutingService {
   // with this instead of Start). Returns the number of input records
   // committed.
   absl::StatusOr<int> RunBatch();
+  // The loop's error once it failed (OK while it runs).
+  absl::Status status() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Metrics;
