@@ -118,13 +118,30 @@ PY
     echo "kustomize build ok: $(printf '%s\n' "$out" | grep -c '^kind:') objects"
     ;;
 
+  local_config)
+    # deploy/prometheus/local-config.sh turns `inbeeld run --ready-file` output
+    # into a valid Prometheus config with one job per running service.
+    need promtool
+    need jq
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    printf '%s' '{"kafka":"127.0.0.1:9","ingest_grpc":"127.0.0.1:1","ingest_metrics":"127.0.0.1:2",
+      "signaling_metrics":"127.0.0.1:3","routing_metrics":"127.0.0.1:4","delivery_metrics":"127.0.0.1:5"}' >"$tmp/ready"
+    deploy/prometheus/local-config.sh "$tmp/ready" >"$tmp/prometheus.yml"
+    promtool check config "$tmp/prometheus.yml"
+    for job in ingest:2 signaling:3 routing:4 delivery:5; do
+      grep -A2 "job_name: ${job%%:*}\$" "$tmp/prometheus.yml" | grep -q "127.0.0.1:${job##*:}" \
+        || fail "job ${job%%:*} does not scrape 127.0.0.1:${job##*:}"
+    done
+    ;;
+
   k8s_routing_tabel_in_sync)
     deploy/k8s/sync-routing-tabel.sh --check
     echo "deploy/k8s/routing-tabel matches deploy/config"
     ;;
 
   shell_syntax)
-    for f in deploy/kafka/create-topics.sh deploy/docker-entrypoint.sh deploy/k8s/sync-routing-tabel.sh; do
+    for f in deploy/kafka/create-topics.sh deploy/docker-entrypoint.sh deploy/k8s/sync-routing-tabel.sh deploy/prometheus/local-config.sh; do
       sh -n "$f" || fail "$f: syntax error"
       [ -x "$f" ] || fail "$f is not executable"
     done
