@@ -14,18 +14,18 @@ namespace {
 class MockCluster final : public EmbeddedCluster {
  public:
   ~MockCluster() override {
-    if (cluster_) rd_kafka_mock_cluster_destroy(cluster_);
+    // The cluster belongs to the handle: destroying the handle stops it.
     if (rk_) rd_kafka_destroy(rk_);
   }
 
   absl::Status Init(int brokers) {
     char errstr[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    // A handle only to own the mock cluster; it never connects anywhere.
-    rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:1", errstr, sizeof(errstr));
+    // The handle creates and owns the mock cluster (and talks only to it).
+    rd_kafka_conf_set(conf, "test.mock.num.brokers", std::to_string(brokers).c_str(), errstr, sizeof(errstr));
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (rk_ == nullptr) return absl::InternalError(absl::StrCat("mock cluster handle: ", errstr));
-    cluster_ = rd_kafka_mock_cluster_new(rk_, brokers);
+    cluster_ = rd_kafka_handle_mock_cluster(rk_);
     if (cluster_ == nullptr) return absl::InternalError("cannot start the mock Kafka cluster");
     bootstraps_ = rd_kafka_mock_cluster_bootstraps(cluster_);
     return absl::OkStatus();

@@ -1,0 +1,49 @@
+// inbeeld: the command line. `inbeeld run` starts the whole pipeline on the
+// embedded Kafka cluster; `replay` runs the signaling core over a file;
+// `subscribe` prints an organisation's signals.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "run_command.h"
+#if INBEELD_HAVE_REPLAY
+#include "replay.h"
+#endif
+#if INBEELD_HAVE_SUBSCRIBE
+#include "subscribe_command.h"
+#endif
+
+namespace {
+
+void Usage() {
+  std::cerr << "usage: inbeeld <command> [flags]\n"
+               "  run        start the pipeline on the embedded Kafka cluster with a demo\n"
+               "             [--ready-file=PATH] [--demo=false] [--tls-dir=DIR | --plaintext] [--partitions=N]\n"
+               "  replay     FILE [--until=YYYY-MM-DD] [--progress]: signals from Event JSON lines\n"
+               "  subscribe  --address=HOST:PORT --organisatie=ID [--cursor=C] [TLS flags]\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    Usage();
+    return 2;
+  }
+  const std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "run") return inbeeld::cli::RunMain(args, argv[0]);
+#if INBEELD_HAVE_REPLAY
+  if (command == "replay") return inbeeld::replay::ReplayMain(args);
+#endif
+#if INBEELD_HAVE_SUBSCRIBE
+  if (command == "subscribe") return inbeeld::cli::SubscribeMain(args);
+#endif
+  if (command == "--help" || command == "help" || command == "-h") {
+    Usage();
+    return 0;
+  }
+  std::cerr << "inbeeld: unknown command " << command << "\n";
+  Usage();
+  return 2;
+}

@@ -1,0 +1,377 @@
+#include "run_command.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "demo_scenario.h"
+#include "inbeeld/grpc/server.h"
+#include "inbeeld/identity/pseudonym.h"
+#include "inbeeld/kafka/embedded_cluster.h"
+#include "inbeeld/kafka/kafka.h"
+#include "inbeeld/kafka/topics.h"
+#include "inbeeld/util/config.h"
+#include "inbeeld/util/dates.h"
+#include "inbeeld/util/log.h"
+#include "inbeeld/util/process.h"
+#include "inbeeld/v1/melding_service.grpc.pb.h"
+#include "inbeeld/v1/signaal.pb.h"
+
+namespace inbeeld::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Child {
+  std::string service;
+  pid_t pid = -1;
+  std::string ready_file;
+  std::map<std::string, std::string> endpoints;
+};
+
+std::map<std::string, std::string> ReadFlatJson(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while (true) {
+    size_t k1 = text.find('"', pos);
+    if (k1 == std::string::npos) break;
+    size_t k2 = text.find('"', k1 + 1);
+    size_t v1 = text.find('"', k2 + 1);
+    size_t v2 = text.find('"', v1 + 1);
+    if (v2 == std::string::npos) break;
+    out[text.substr(k1 + 1, k2 - k1 - 1)] = text.substr(v1 + 1, v2 - v1 - 1);
+    pos = v2 + 1;
+  }
+  return out;
+}
+
+pid_t Spawn(const std::string& binary, const std::vector<std::string>& args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    // Die with the parent even when it is killed -9 (no orphans holding ports).
+    std::vector<std::string> argv_s = {binary};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+struct TlsFiles {
+  bool plaintext = true;
+  std::string dir;
+  std::string Ca() const { return dir + "/ca.crt"; }
+  std::string ServerCert() const { return dir + "/server.crt"; }
+  std::string ServerKey() const { return dir + "/server.key"; }
+};
+
+std::vector<std::string> TlsArgs(const TlsFiles& tls) {
+  if (tls.plaintext) return {"--plaintext"};
+  return {"--tls-cert=" + tls.ServerCert(), "--tls-key=" + tls.ServerKey(), "--tls-ca=" + tls.Ca()};
+}
+
+// The first client certificate in the TLS dir whose name starts with `prefix`.
+std::pair<std::string, std::string> ClientCert(const TlsFiles& tls, const std::string& prefix) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(tls.dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && name.size() > 4 && name.substr(name.size() - 4) == ".crt") {
+      std::string key = entry.path().string();
+      key.replace(key.size() - 4, 4, ".key");
+      if (fs::exists(key)) return {entry.path().string(), key};
+    }
+  }
+  return {"", ""};
+}
+
+std::string Short(const std::string& pseudonym) { return pseudonym.substr(0, 10); }
+
+void PlayDemo(const std::string& ingest_address, const TlsFiles& tls, const identity::Pseudonymizer& pseudo,
+              std::map<std::string, int>* jongere_of_pseudonym) {
+  grpc_util::TlsOptions copts;
+  copts.plaintext = tls.plaintext;
+  if (!tls.plaintext) {
+    copts.ca_file = tls.Ca();
+    auto [cert, key] = ClientCert(tls, "school");
+    copts.cert_file = cert;
+    copts.key_file = key;
+  }
+  auto creds = grpc_util::ChannelCredentials(copts);
+  if (!creds.ok()) {
+    std::cout << "demo: " << creds.status().message() << std::endl;
+    return;
+  }
+  grpc::ChannelArguments chargs;
+  chargs.SetSslTargetNameOverride("localhost");
+  auto stub = v1::MeldingService::NewStub(grpc::CreateCustomChannel(ingest_address, *creds, chargs));
+  const absl::CivilDay today = util::TodayUtc();
+  int jongere = 0;
+  for (const DemoStep& step : DemoScenario(today)) {
+    (void)jongere;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::MeldAntwoord resp;
+    grpc::Status st;
+    const v1::Event& e = step.event;
+    const v1::Leerling* leerling = nullptr;
+    switch (e.event_case()) {
+      case v1::Event::kVerzuimmelding:
+        st = stub->MeldVerzuim(&ctx, e.verzuimmelding(), &resp);
+        leerling = &e.verzuimmelding().leerling();
+        break;
+      case v1::Event::kInschrijvingsmutatie:
+        st = stub->MeldInschrijving(&ctx, e.inschrijvingsmutatie(), &resp);
+        leerling = &e.inschrijvingsmutatie().leerling();
+        break;
+      case v1::Event::kAdresmutatie:
+        st = stub->MeldAdresMutatie(&ctx, e.adresmutatie(), &resp);
+        leerling = &e.adresmutatie().leerling();
+        break;
+      default:
+        continue;
+    }
+    if (leerling) {
+      const int nr = std::stoi(std::string(absl::StripPrefix(step.description, "jongere ")).substr(0, 1));
+      (*jongere_of_pseudonym)[pseudo.Of(*leerling)] = nr;
+    }
+    std::cout << "  → " << step.description << (st.ok() ? "" : absl::StrCat(" [", st.error_message(), "]"))
+              << std::endl;
+  }
+  // What a school sees for a bad BSN: INVALID_ARGUMENT naming the field.
+  v1::InschrijvingsMutatie bad = DemoScenario(today)[0].event.inschrijvingsmutatie();
+  bad.set_mutatie_id("demo-bad-bsn");
+  bad.mutable_leerling()->set_bsn("123456789");
+  grpc::ClientContext ctx;
+  v1::MeldAntwoord resp;
+  grpc::Status st = stub->MeldInschrijving(&ctx, bad, &resp);
+  std::cout << "  → een inschrijving met een ongeldig BSN: " << (st.ok() ? "OK?!" : st.error_message())
+            << std::endl;
+}
+
+}  // namespace
+
+int RunMain(const std::vector<std::string>& args, const std::string& self_path) {
+  auto config = util::Config::Parse(
+      args, {"ready-file", "partitions", "demo", "tls-dir", "plaintext", "state-dir", "bin-dir",
+             "pseudonym-secret", "log-level", "service-log-level", "signaling-tick", "organisaties"});
+  if (!config.ok()) {
+    std::cerr << "inbeeld run: " << config.status().message() << "\n";
+    return 2;
+  }
+  util::InitLogging("run", config->GetString("log-level", ""));
+  const std::string bin_dir =
+      config->GetString("bin-dir", fs::absolute(fs::path(self_path)).parent_path().string());
+  auto partitions = config->GetInt("partitions", 3);
+  auto demo = config->GetBool("demo", true);
+  auto plaintext_flag = config->GetBool("plaintext", false);
+  if (!partitions.ok() || !demo.ok() || !plaintext_flag.ok() || *partitions < 1 || *partitions > 64) {
+    std::cerr << "inbeeld run: --partitions must be 1..64, --demo and --plaintext true or false\n";
+    return 2;
+  }
+  TlsFiles tls;
+  tls.dir = config->GetString("tls-dir", "");
+  tls.plaintext = *plaintext_flag || tls.dir.empty();
+  if (!tls.plaintext && !fs::exists(tls.Ca())) {
+    std::cerr << "inbeeld run: no " << tls.Ca() << " (run scripts/gen-certs " << tls.dir << ")\n";
+    return 2;
+  }
+  std::string state_dir = config->GetString("state-dir", "");
+  bool remove_state = false;
+  if (state_dir.empty()) {
+    std::string tmpl = (fs::temp_directory_path() / "inbeeld-run-XXXXXX").string();
+    state_dir = mkdtemp(tmpl.data()) ? tmpl : "/tmp";
+    remove_state = true;
+  }
+  fs::create_directories(state_dir);
+
+  util::BlockShutdownSignals();
+  auto cluster = kafka::EmbeddedCluster::Start(1);
+  if (!cluster.ok()) {
+    std::cerr << "inbeeld run: " << cluster.status().message() << "\n";
+    return 1;
+  }
+  const std::string bootstrap = (*cluster)->bootstrap_servers();
+  if (auto s = (*cluster)->CreateTopics(kafka::InBeeldTopics(static_cast<int32_t>(*partitions), 1)); !s.ok()) {
+    std::cerr << "inbeeld run: " << s.message() << "\n";
+    return 1;
+  }
+
+  const std::string secret =
+      config->GetString("pseudonym-secret", identity::Pseudonymizer::kDevelopmentSecret);
+  const std::string service_log_level = config->GetString("service-log-level", "warn");
+  std::vector<Child> children;
+  for (const std::string svc : {"ingest", "signaling", "routing", "delivery"}) {
+    const std::string binary = bin_dir + "/inbeeld-" + svc;
+    if (!fs::exists(binary)) continue;
+    Child child;
+    child.service = svc;
+    child.ready_file = state_dir + "/" + svc + ".ready";
+    fs::remove(child.ready_file);
+    std::vector<std::string> a = {"--kafka=" + bootstrap, "--metrics-listen=127.0.0.1:0",
+                                  "--ready-file=" + child.ready_file, "--log-level=" + service_log_level,
+                                  "--pseudonym-secret=" + secret};
+    if (svc != "routing") {
+      a.push_back("--grpc-listen=127.0.0.1:0");
+      for (auto& t : TlsArgs(tls)) a.push_back(t);
+    }
+    if (svc == "signaling" || svc == "routing") a.push_back("--state-dir=" + state_dir + "/" + svc);
+    if (svc == "signaling" && config->Has("signaling-tick")) {
+      a.push_back("--tick=" + config->GetString("signaling-tick", "1h"));
+    }
+    if ((svc == "routing" || svc == "delivery") && config->Has("organisaties")) {
+      a.push_back("--organisaties=" + config->GetString("organisaties", ""));
+    }
+    child.pid = Spawn(binary, a);
+    children.push_back(child);
+  }
+
+  auto stop_children = [&]() {
+    for (auto& c : children) {
+      if (c.pid > 0) kill(c.pid, SIGTERM);
+    }
+    const absl::Time deadline = absl::Now() + absl::Seconds(12);
+    for (auto& c : children) {
+      while (c.pid > 0) {
+        int status;
+        if (waitpid(c.pid, &status, WNOHANG) == c.pid) break;
+        if (absl::Now() > deadline) {
+          kill(c.pid, SIGKILL);
+          waitpid(c.pid, &status, 0);
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      c.pid = -1;
+    }
+    if (remove_state) {
+      std::error_code ec;
+      fs::remove_all(state_dir, ec);
+    }
+  };
+
+  // Wait for every child's ready file.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  for (auto& c : children) {
+    while (!fs::exists(c.ready_file)) {
+      int status;
+      if (waitpid(c.pid, &status, WNOHANG) == c.pid) {
+        std::cerr << "inbeeld run: inbeeld-" << c.service << " exited during start-up (status " << status
+                  << ")\n";
+        c.pid = -1;
+        stop_children();
+        return 1;
+      }
+      if (absl::Now() > deadline || util::WaitForShutdownSignal(absl::Milliseconds(50)) != 0) {
+        std::cerr << "inbeeld run: inbeeld-" << c.service << " not ready\n";
+        stop_children();
+        return 1;
+      }
+    }
+    c.endpoints = ReadFlatJson(c.ready_file);
+  }
+
+  std::map<std::string, std::string> ready = {{"kafka", bootstrap},
+                                               {"tls", tls.plaintext ? "plaintext" : "mutual"}};
+  if (!tls.plaintext) ready["tls_dir"] = fs::absolute(tls.dir).string();
+  std::cout << "InBeeld draait op het embedded Kafka-cluster (librdkafka mock) " << bootstrap << "\n";
+  for (const auto& c : children) {
+    std::cout << "  " << c.service;
+    for (const auto& [k, v] : c.endpoints) {
+      if (k == "service") continue;
+      ready[c.service + "_" + k] = v;
+      std::cout << "  " << k << "=" << (k == "metrics" ? "http://" + v + "/metrics" : v);
+    }
+    std::cout << "\n";
+  }
+  std::cout << (tls.plaintext ? "  gRPC ZONDER TLS (--plaintext): alleen voor lokale ontwikkeling\n"
+                              : "  gRPC met mutual TLS, certificaten in " + tls.dir + "\n")
+            << std::flush;
+  if (config->Has("ready-file")) {
+    if (auto s = util::WriteReadyFile(config->GetString("ready-file", ""), ready); !s.ok()) {
+      std::cerr << "inbeeld run: " << s.message() << "\n";
+    }
+  }
+
+  std::atomic<bool> stop{false};
+  std::thread watcher;
+  std::map<std::string, int> jongere_of_pseudonym;
+  if (*demo && ready.contains("ingest_grpc")) {
+    auto pseudo = identity::Pseudonymizer::Create(secret);
+    std::cout << "\nDemo: gebeurtenissen van scholen en gemeenten\n";
+    PlayDemo(ready["ingest_grpc"], tls, *pseudo, &jongere_of_pseudonym);
+    // Watch the output: routed signals when routing runs, else raw signals.
+    const bool routed = ready.contains("routing_metrics");
+    std::cout << "\nSignalen (" << (routed ? kafka::kTopicAflevering : kafka::kTopicSignalen) << "):\n"
+              << std::flush;
+    watcher = std::thread([&, routed] {
+      kafka::ConsumerOptions co;
+      co.bootstrap_servers = bootstrap;
+      co.group_id = "inbeeld-run-demo";
+      co.client_id = "inbeeld-run-demo";
+      co.topics = {std::string(routed ? kafka::kTopicAflevering : kafka::kTopicSignalen)};
+      auto consumer = kafka::Consumer::Create(co);
+      if (!consumer.ok()) return;
+      while (!stop.load()) {
+        auto r = (*consumer)->Poll(absl::Milliseconds(200));
+        if (!r.ok() || !r->has_value()) continue;
+        v1::Signaal s;
+        if (!s.ParseFromString((*r)->value)) continue;
+        auto it = jongere_of_pseudonym.find(s.pseudoniem());
+        std::string who = it == jongere_of_pseudonym.end() ? "jongere " + Short(s.pseudoniem())
+                                                           : "jongere " + std::to_string(it->second);
+        std::cout << "  ← " << v1::SignaalSoort_Name(s.soort()).substr(strlen("SIGNAAL_SOORT_")) << "  " << who
+                  << "  peildatum " << s.peildatum() << "  woongemeente " << s.woongemeente()
+                  << (s.organisatie().empty() ? "" : "  → " + s.organisatie()) << "  (" << s.regel() << ")"
+                  << std::endl;
+      }
+      (*consumer)->Close();
+    });
+  }
+  std::cout << "\nCtrl-C stopt alles.\n" << std::flush;
+
+  // Supervise: stop on a signal, or when a service dies.
+  int exit_code = 0;
+  while (true) {
+    if (util::WaitForShutdownSignal(absl::Milliseconds(200)) != 0) break;
+    bool died = false;
+    for (auto& c : children) {
+      int status;
+      if (c.pid > 0 && waitpid(c.pid, &status, WNOHANG) == c.pid) {
+        std::cerr << "inbeeld run: inbeeld-" << c.service << " stopped unexpectedly (status " << status << ")\n";
+        c.pid = -1;
+        died = true;
+      }
+    }
+    if (died) {
+      exit_code = 1;
+      break;
+    }
+  }
+  stop = true;
+  if (watcher.joinable()) watcher.join();
+  stop_children();
+  std::cout << "InBeeld gestopt.\n";
+  return exit_code;
+}
+
+}  // namespace inbeeld::cli

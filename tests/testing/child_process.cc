@@ -1,0 +1,140 @@
+#include "child_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+namespace inbeeld::testing_util {
+
+std::string BinDir() { return INBEELD_BIN_DIR; }
+std::string SourceDir() { return INBEELD_SOURCE_DIR; }
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "inbeeld-test-XXXXXX").string();
+  path_ = mkdtemp(tmpl.data()) ? tmpl : "";
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::string& binary,
+                                                                  const std::vector<std::string>& args,
+                                                                  const std::string& log_prefix) {
+  std::string path = binary.find('/') == std::string::npos ? BinDir() + "/" + binary : binary;
+  if (access(path.c_str(), X_OK) != 0) return absl::NotFoundError(absl::StrCat("no executable ", path));
+  std::unique_ptr<ChildProcess> child(new ChildProcess());
+  child->out_path_ = log_prefix + ".out";
+  child->err_path_ = log_prefix + ".err";
+  std::vector<std::string> argv_s = {path};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    setpgid(0, 0);
+    // Unblock what a parent may have blocked (services block them for sigwait).
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    int out = open(child->out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(child->err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(path.c_str(), argv.data());
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  child->pid_ = pid;
+  return child;
+}
+
+void ChildProcess::Signal(int sig) {
+  if (pid_ > 0 && !exit_code_) kill(-pid_, sig);
+}
+
+bool ChildProcess::Running() {
+  if (exit_code_) return false;
+  return !Wait(absl::ZeroDuration()).has_value();
+}
+
+std::optional<int> ChildProcess::Wait(absl::Duration timeout) {
+  if (exit_code_) return exit_code_;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      // Reap anything the process left in its group.
+      kill(-pid_, SIGKILL);
+      return exit_code_;
+    }
+    if (absl::Now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ <= 0) return;
+  if (!exit_code_) {
+    Signal(SIGTERM);
+    if (!Wait(absl::Seconds(10))) {
+      Signal(SIGKILL);
+      Wait(absl::Seconds(5));
+    }
+  }
+  kill(-pid_, SIGKILL);  // children of the group that outlived their parent
+}
+
+std::string ChildProcess::Stdout() const { return ReadFileOrEmpty(out_path_); }
+std::string ChildProcess::Stderr() const { return ReadFileOrEmpty(err_path_); }
+
+absl::StatusOr<std::map<std::string, std::string>> WaitForReadyFile(const std::string& path,
+                                                                    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (std::filesystem::exists(path)) {
+      std::string text = ReadFileOrEmpty(path);
+      std::map<std::string, std::string> out;
+      // Flat {"k":"v",...} objects written by util::WriteReadyFile.
+      size_t pos = 0;
+      while (true) {
+        size_t k1 = text.find('"', pos);
+        if (k1 == std::string::npos) break;
+        size_t k2 = text.find('"', k1 + 1);
+        size_t v1 = text.find('"', k2 + 1);
+        size_t v2 = text.find('"', v1 + 1);
+        if (k2 == std::string::npos || v1 == std::string::npos || v2 == std::string::npos) break;
+        out[text.substr(k1 + 1, k2 - k1 - 1)] = text.substr(v1 + 1, v2 - v1 - 1);
+        pos = v2 + 1;
+      }
+      return out;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("no ready file ", path, " in time"));
+}
+
+}  // namespace inbeeld::testing_util
