@@ -1,0 +1,137 @@
+// inbeeld-delivery: the Subscribe stream for leerplicht organisations.
+// Process contract: TEAM.md ("Process contract for service binaries").
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "inbeeld/delivery/metrics.h"
+#include "inbeeld/delivery/organisatie_identiteit.h"
+#include "inbeeld/delivery/signaal_service.h"
+#include "inbeeld/grpc/server.h"
+#include "inbeeld/observability/metrics.h"
+#include "inbeeld/util/config.h"
+#include "inbeeld/util/log.h"
+
+namespace {
+
+using inbeeld::util::LogError;
+using inbeeld::util::LogInfo;
+
+int Fail(std::string_view what, const absl::Status& status) {
+  LogError(what, {{"error", status.ToString()}});
+  return 1;
+}
+
+// Atomically: readers never see a half-written file.
+absl::Status WriteReadyFile(const std::string& path, const std::string& json) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << json << "\n";
+    if (!out.flush()) return absl::InternalError(absl::StrCat("cannot write ", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+int Run(int argc, char** argv) {
+  absl::StatusOr<inbeeld::util::Config> config = inbeeld::util::Config::Parse(
+      argc, argv,
+      {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key",
+       "tls-ca", "pseudonym-secret", "log-level", "organisaties", "buffer-size"});
+  if (!config.ok()) {
+    std::fprintf(stderr, "inbeeld-delivery: %s\n", config.status().ToString().c_str());
+    return 2;
+  }
+  inbeeld::util::InitLogging("delivery", config->GetString("log-level", ""));
+
+  absl::StatusOr<bool> plaintext = config->GetBool("plaintext", false);
+  absl::StatusOr<int64_t> buffer_size = config->GetInt("buffer-size", 1000);
+  if (!plaintext.ok()) return Fail("bad flag", plaintext.status());
+  if (!buffer_size.ok() || *buffer_size < 1) {
+    return Fail("bad flag", absl::InvalidArgumentError("--buffer-size must be a positive integer"));
+  }
+  const std::string kafka = config->GetString("kafka", "127.0.0.1:9092");
+  const std::string organisaties_path =
+      config->GetString("organisaties", "deploy/config/organisaties.csv");
+
+  absl::StatusOr<inbeeld::delivery::OrganisatieIdentiteit> identiteit =
+      inbeeld::delivery::OrganisatieIdentiteit::LoadCsv(organisaties_path);
+  if (!identiteit.ok()) return Fail("cannot load the organisation table", identiteit.status());
+  LogInfo("organisation table loaded", {{"path", organisaties_path},
+                                        {"oins", absl::StrCat(identiteit->size())}});
+
+  inbeeld::grpc_util::TlsOptions tls;
+  tls.plaintext = *plaintext;
+  tls.cert_file = config->GetString("tls-cert", "");
+  tls.key_file = config->GetString("tls-key", "");
+  tls.ca_file = config->GetString("tls-ca", "");
+  tls.require_client_cert = true;
+  if (tls.plaintext) {
+    inbeeld::util::LogWarn(
+        "PLAINTEXT mode: no TLS, organisations are not authenticated (development only)");
+  } else if (tls.cert_file.empty() || tls.key_file.empty() || tls.ca_file.empty()) {
+    return Fail("TLS configuration", absl::InvalidArgumentError(
+                                         "--tls-cert, --tls-key and --tls-ca are required "
+                                         "(or --plaintext for local development)"));
+  }
+
+  // Blocked before any thread starts, so every thread inherits the mask and
+  // the main thread alone receives SIGTERM/SIGINT through sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<inbeeld::observability::MetricsServer>> metrics_server =
+      inbeeld::observability::MetricsServer::Start(
+          config->GetString("metrics-listen", "127.0.0.1:0"));
+  if (!metrics_server.ok()) return Fail("cannot start the metrics server", metrics_server.status());
+
+  inbeeld::delivery::DeliveryMetrics metrics(inbeeld::observability::Registry());
+  inbeeld::delivery::SignaalServiceOptions options;
+  options.kafka.bootstrap_servers = kafka;
+  options.kafka.client_id = "inbeeld-delivery";
+  options.buffer_capacity = static_cast<size_t>(*buffer_size);
+  options.plaintext = *plaintext;
+  inbeeld::delivery::SignaalServiceImpl service(
+      options,
+      std::make_shared<const inbeeld::delivery::OrganisatieIdentiteit>(*std::move(identiteit)),
+      metrics);
+
+  absl::StatusOr<std::unique_ptr<inbeeld::grpc_util::Server>> server =
+      inbeeld::grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:0"), tls,
+                                        {&service});
+  if (!server.ok()) return Fail("cannot start the gRPC server", server.status());
+
+  const std::string grpc_address = (*server)->address();
+  const std::string metrics_address = (*metrics_server)->address();
+  LogInfo("delivery ready", {{"grpc", grpc_address}, {"metrics", metrics_address}});
+  if (std::string ready = config->GetString("ready-file", ""); !ready.empty()) {
+    absl::Status written = WriteReadyFile(
+        ready, absl::StrCat("{\"service\":\"delivery\",\"grpc\":\"",
+                            inbeeld::util::JsonEscape(grpc_address), "\",\"metrics\":\"",
+                            inbeeld::util::JsonEscape(metrics_address), "\"}"));
+    if (!written.ok()) return Fail("cannot write the ready file", written);
+  }
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  LogInfo("shutting down", {{"signal", absl::StrCat(signal)}});
+  // Streams are endless: end them first (clients resume from their cursor),
+  // then the server drains what is left quickly.
+  service.Stop();
+  (*server)->Shutdown(absl::Seconds(5));
+  LogInfo("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Run(argc, argv); }

@@ -1,0 +1,159 @@
+#include "inbeeld/delivery/aflevering_reader.h"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "inbeeld/util/log.h"
+
+namespace inbeeld::delivery {
+namespace {
+
+int TimeoutMs(absl::Duration d) {
+  int64_t ms = absl::ToInt64Milliseconds(d);
+  if (ms < 0) return 0;
+  return ms > 60'000 ? 60'000 : static_cast<int>(ms);
+}
+
+class RdKafkaAfleveringReader final : public AfleveringReader {
+ public:
+  RdKafkaAfleveringReader(std::unique_ptr<RdKafka::KafkaConsumer> consumer, int32_t partitions)
+      : consumer_(std::move(consumer)), partitions_(partitions) {}
+
+  ~RdKafkaAfleveringReader() override {
+    // Assign-only: nothing to leave or commit; close releases the fetchers.
+    consumer_->close();
+  }
+
+  absl::StatusOr<std::optional<kafka::InRecord>> Poll(absl::Duration timeout) override {
+    std::unique_ptr<RdKafka::Message> message(consumer_->consume(TimeoutMs(timeout)));
+    switch (message->err()) {
+      case RdKafka::ERR_NO_ERROR:
+        break;
+      case RdKafka::ERR__TIMED_OUT:
+      case RdKafka::ERR__PARTITION_EOF:
+        return std::optional<kafka::InRecord>();
+      case RdKafka::ERR__UNKNOWN_TOPIC:
+      case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
+      case RdKafka::ERR__UNKNOWN_PARTITION:
+        return absl::UnavailableError(
+            absl::StrCat("aflevering topic unavailable: ", message->errstr()));
+      default:
+        if (message->err() == RdKafka::ERR__FATAL) {
+          return absl::UnavailableError(absl::StrCat("kafka: ", message->errstr()));
+        }
+        util::LogWarn("kafka reader error (retrying)", {{"error", message->errstr()}});
+        return std::optional<kafka::InRecord>();
+    }
+    kafka::InRecord record;
+    record.topic = message->topic_name();
+    record.partition = message->partition();
+    record.offset = message->offset();
+    if (message->key() != nullptr) record.key = *message->key();
+    if (message->payload() != nullptr) {
+      record.value.assign(static_cast<const char*>(message->payload()), message->len());
+    }
+    record.timestamp_ms = message->timestamp().timestamp;
+    if (RdKafka::Headers* headers = message->headers(); headers != nullptr) {
+      for (const RdKafka::Headers::Header& h : headers->get_all()) {
+        std::string value;
+        if (h.value() != nullptr) {
+          value.assign(static_cast<const char*>(h.value()), h.value_size());
+        }
+        record.headers.push_back({h.key(), std::move(value)});
+      }
+    }
+    return std::optional<kafka::InRecord>(std::move(record));
+  }
+
+  int32_t partition_count() const override { return partitions_; }
+
+ private:
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  int32_t partitions_;
+};
+
+absl::Status SetConf(RdKafka::Conf& conf, const std::string& name, const std::string& value) {
+  std::string error;
+  if (conf.set(name, value, error) != RdKafka::Conf::CONF_OK) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka property ", name, ": ", error));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
+    const kafka::ClientOptions& options, const std::string& topic, const Cursor& start,
+    absl::Duration metadata_timeout) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::vector<std::pair<std::string, std::string>> properties = {
+      {"bootstrap.servers", options.bootstrap_servers},
+      {"client.id", options.client_id},
+      // librdkafka 2.0 wants a group.id for a KafkaConsumer even when it only
+      // assign()s. The group is never joined (no subscribe) and nothing is
+      // committed: the position is the subscriber's cursor.
+      {"group.id", "inbeeld-delivery-reader"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "false"},
+      // A cursor older than the retention resumes at the oldest record kept.
+      {"auto.offset.reset", "earliest"},
+      // Subscribers wait for new signals: low fetch latency over batching.
+      {"fetch.wait.max.ms", "100"},
+  };
+  for (const auto& [name, value] : options.extra) properties.emplace_back(name, value);
+  for (const auto& [name, value] : properties) {
+    if (absl::Status s = SetConf(*conf, name, value); !s.ok()) return s;
+  }
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (consumer == nullptr) {
+    return absl::UnavailableError(absl::StrCat("kafka consumer: ", error));
+  }
+
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(consumer.get(), topic, nullptr, error));
+  if (handle == nullptr) return absl::InternalError(absl::StrCat("kafka topic handle: ", error));
+  RdKafka::Metadata* raw = nullptr;
+  RdKafka::ErrorCode err =
+      consumer->metadata(false, handle.get(), &raw, TimeoutMs(metadata_timeout));
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    consumer->close();
+    return absl::UnavailableError(absl::StrCat("kafka metadata for ", topic, ": ", RdKafka::err2str(err)));
+  }
+  int32_t partitions = 0;
+  for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+    if (t->topic() != topic) continue;
+    if (t->err() != RdKafka::ERR_NO_ERROR) {
+      consumer->close();
+      return absl::UnavailableError(
+          absl::StrCat("topic ", topic, " not available: ", RdKafka::err2str(t->err())));
+    }
+    partitions = static_cast<int32_t>(t->partitions()->size());
+  }
+  if (partitions == 0) {
+    consumer->close();
+    return absl::UnavailableError(absl::StrCat("topic ", topic, " has no partitions yet"));
+  }
+
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (int32_t p = 0; p < partitions; ++p) {
+    auto it = start.next_offsets.find(p);
+    int64_t offset = it == start.next_offsets.end() ? RdKafka::Topic::OFFSET_BEGINNING : it->second;
+    assignment.push_back(RdKafka::TopicPartition::create(topic, p, offset));
+  }
+  err = consumer->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    consumer->close();
+    return absl::UnavailableError(absl::StrCat("kafka assign: ", RdKafka::err2str(err)));
+  }
+  return std::unique_ptr<AfleveringReader>(
+      new RdKafkaAfleveringReader(std::move(consumer), partitions));
+}
+
+}  // namespace inbeeld::delivery

@@ -1,0 +1,152 @@
+#include "inbeeld/delivery/abonnement.h"
+
+#include <deque>
+
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "inbeeld/kafka/topics.h"
+#include "inbeeld/v1/signaal.pb.h"
+
+namespace inbeeld::delivery {
+namespace {
+
+// Hands out a fixed list of records, then reports "caught up" (or an error).
+class FakeReader final : public AfleveringReader {
+ public:
+  explicit FakeReader(std::deque<kafka::InRecord> records, absl::Status at_end = absl::OkStatus())
+      : records_(std::move(records)), at_end_(std::move(at_end)) {}
+  absl::StatusOr<std::optional<kafka::InRecord>> Poll(absl::Duration) override {
+    if (records_.empty()) {
+      if (!at_end_.ok()) return at_end_;
+      return std::optional<kafka::InRecord>();
+    }
+    kafka::InRecord r = std::move(records_.front());
+    records_.pop_front();
+    return std::optional<kafka::InRecord>(std::move(r));
+  }
+  int32_t partition_count() const override { return 2; }
+
+ private:
+  std::deque<kafka::InRecord> records_;
+  absl::Status at_end_;
+};
+
+kafka::InRecord Record(int32_t partition, int64_t offset, const std::string& organisatie,
+                       const std::string& id) {
+  v1::Signaal signaal;
+  signaal.set_signaal_id(id);
+  signaal.set_organisatie(organisatie);
+  kafka::InRecord r;
+  r.topic = std::string(kafka::kTopicAflevering);
+  r.partition = partition;
+  r.offset = offset;
+  r.key = organisatie;
+  r.value = signaal.SerializeAsString();
+  r.timestamp_ms = 1'700'000'000'000;
+  r.headers.push_back({std::string(kafka::kHeaderIngestTime), "2024-03-01T10:00:00.5Z"});
+  return r;
+}
+
+// Pops `n` messages (blocking; the test fails on a status).
+std::vector<Aflevering> Take(SubscriberBuffer& buffer, int n) {
+  std::vector<Aflevering> out;
+  while (static_cast<int>(out.size()) < n) {
+    auto next = buffer.Pop(absl::Seconds(10));
+    EXPECT_TRUE(next.ok()) << next.status();
+    if (!next.ok()) break;
+    if (next->has_value()) out.push_back(**std::move(next));
+  }
+  return out;
+}
+
+TEST(AbonnementTest, KeepsOnlyTheOrganisationsRecordsWithCursorAfterEach) {
+  std::deque<kafka::InRecord> records = {
+      Record(0, 0, "org-a", "a1"), Record(1, 0, "org-b", "b1"), Record(1, 1, "org-a", "a2"),
+      Record(0, 1, "org-b", "b2"), Record(0, 2, "org-a", "a3"),
+  };
+  Abonnement abonnement("org-a", std::make_unique<FakeReader>(records), Cursor{}, 10,
+                        absl::Milliseconds(1));
+  abonnement.Start();
+  std::vector<Aflevering> got = Take(abonnement.buffer(), 3);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].bericht.signaal().signaal_id(), "a1");
+  EXPECT_EQ(got[0].bericht.cursor(), "0:1");
+  EXPECT_EQ(got[1].bericht.signaal().signaal_id(), "a2");
+  // b1 at 1:0 was read (and skipped) before a2.
+  EXPECT_EQ(got[1].bericht.cursor(), "0:1,1:2");
+  EXPECT_EQ(got[2].bericht.signaal().signaal_id(), "a3");
+  EXPECT_EQ(got[2].bericht.cursor(), "0:3,1:2");
+  EXPECT_EQ(got[2].record_time, absl::FromUnixMillis(1'700'000'000'000));
+  ASSERT_TRUE(got[2].ingest_time.has_value());
+  EXPECT_EQ(*got[2].ingest_time, absl::FromUnixMillis(1'709'287'200'500));
+}
+
+TEST(AbonnementTest, StartsFromTheCursorPositions) {
+  // The reader already sits at the cursor; the cursor carries on from there.
+  Abonnement abonnement("org-a",
+                        std::make_unique<FakeReader>(std::deque{Record(0, 7, "org-a", "a8")}),
+                        Cursor{{{0, 7}, {1, 4}}}, 10, absl::Milliseconds(1));
+  abonnement.Start();
+  std::vector<Aflevering> got = Take(abonnement.buffer(), 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].bericht.cursor(), "0:8,1:4");
+}
+
+TEST(AbonnementTest, NeverDeliversAPayloadRoutedElsewhere) {
+  kafka::InRecord mismatched = Record(0, 0, "org-b", "b1");
+  mismatched.key = "org-a";  // key says A, payload says B
+  Abonnement abonnement(
+      "org-a",
+      std::make_unique<FakeReader>(std::deque{mismatched, kafka::InRecord{Record(0, 1, "org-a", "a1")}}),
+      Cursor{}, 10, absl::Milliseconds(1));
+  abonnement.Start();
+  std::vector<Aflevering> got = Take(abonnement.buffer(), 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].bericht.signaal().signaal_id(), "a1");
+}
+
+TEST(AbonnementTest, SkipsUndecodableRecords) {
+  kafka::InRecord broken = Record(0, 0, "org-a", "x");
+  broken.value = "\xff\xff\xff";
+  Abonnement abonnement(
+      "org-a",
+      std::make_unique<FakeReader>(std::deque{broken, Record(0, 1, "org-a", "a1")}),
+      Cursor{}, 10, absl::Milliseconds(1));
+  abonnement.Start();
+  std::vector<Aflevering> got = Take(abonnement.buffer(), 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].bericht.signaal().signaal_id(), "a1");
+  EXPECT_EQ(got[0].bericht.cursor(), "0:2");
+}
+
+TEST(AbonnementTest, ReaderErrorEndsTheStreamAfterPendingMessages) {
+  Abonnement abonnement(
+      "org-a",
+      std::make_unique<FakeReader>(std::deque{Record(0, 0, "org-a", "a1")},
+                                   absl::UnavailableError("topic gone")),
+      Cursor{}, 10, absl::Milliseconds(1));
+  abonnement.Start();
+  std::vector<Aflevering> got = Take(abonnement.buffer(), 1);
+  ASSERT_EQ(got.size(), 1u);
+  absl::StatusOr<std::optional<Aflevering>> next;
+  do {
+    next = abonnement.buffer().Pop(absl::Seconds(10));
+  } while (next.ok() && !next->has_value());
+  EXPECT_EQ(next.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(AbonnementTest, SlowSubscriberIsCutOff) {
+  std::deque<kafka::InRecord> records;
+  for (int i = 0; i < 5; ++i) records.push_back(Record(0, i, "org-a", std::to_string(i)));
+  Abonnement abonnement("org-a", std::make_unique<FakeReader>(records), Cursor{}, 3,
+                        absl::Milliseconds(1));
+  abonnement.Start();
+  // Nobody pops: the fourth record overflows the buffer of three.
+  while (!abonnement.buffer().closed()) absl::SleepFor(absl::Milliseconds(1));
+  absl::StatusOr<std::optional<Aflevering>> next;
+  next = abonnement.buffer().Pop(absl::ZeroDuration());
+  EXPECT_EQ(next.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+}  // namespace
+}  // namespace inbeeld::delivery

@@ -1,0 +1,271 @@
+// SignaalService over mutual TLS on port 0 against the embedded Kafka cluster.
+#include "inbeeld/delivery/signaal_service.h"
+
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "inbeeld/grpc/server.h"
+#include "inbeeld/kafka/embedded_cluster.h"
+#include "inbeeld/kafka/topics.h"
+#include "prometheus/registry.h"
+#include "subscribe_command.h"
+#include "test_certs.h"
+
+namespace inbeeld::delivery {
+namespace {
+
+using testing::Certs;
+using testing::kOrgA;
+using testing::kOrgB;
+
+// Safety net only (a hang fails instead of blocking CI); no assertion
+// depends on it.
+constexpr auto kRpcDeadline = std::chrono::seconds(60);
+
+class SignaalServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto cluster = kafka::EmbeddedCluster::Start();
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = cluster->release();
+    ASSERT_TRUE(cluster_->CreateTopics({{std::string(kafka::kTopicAflevering), 1, 1, false}}).ok());
+    kafka::ClientOptions options;
+    options.bootstrap_servers = cluster_->bootstrap_servers();
+    auto producer = kafka::Producer::Create(options);
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    producer_ = producer->release();
+    // Interleaved: every subscriber must skip the other's records.
+    for (const auto& [organisatie, id] : std::vector<std::pair<std::string, std::string>>{
+             {kOrgA, "a1"}, {kOrgB, "b1"}, {kOrgA, "a2"}, {kOrgB, "b2"}, {kOrgA, "a3"}}) {
+      Produce(organisatie, id);
+    }
+  }
+  static void TearDownTestSuite() {
+    delete producer_;
+    delete cluster_;
+  }
+
+  static void Produce(const std::string& organisatie, const std::string& id) {
+    v1::Signaal signaal;
+    signaal.set_signaal_id(id);
+    signaal.set_soort(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM);
+    signaal.set_organisatie(organisatie);
+    signaal.set_pseudoniem("p-" + id);
+    kafka::OutRecord record;
+    record.topic = std::string(kafka::kTopicAflevering);
+    record.key = organisatie;
+    record.value = signaal.SerializeAsString();
+    record.headers.push_back({std::string(kafka::kHeaderIngestTime), "2024-03-01T10:00:00Z"});
+    auto report = producer_->ProduceSync(record, absl::Seconds(30));
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_TRUE(report->status.ok()) << report->status;
+  }
+
+  void SetUp() override {
+    auto identiteit = OrganisatieIdentiteit::FromCsv(testing::OrganisatieTabelCsv());
+    ASSERT_TRUE(identiteit.ok()) << identiteit.status();
+    SignaalServiceOptions options;
+    options.kafka.bootstrap_servers = cluster_->bootstrap_servers();
+    options.poll_interval = absl::Milliseconds(50);
+    service_ = std::make_unique<SignaalServiceImpl>(
+        options, std::make_shared<const OrganisatieIdentiteit>(*std::move(identiteit)), metrics_);
+    grpc_util::TlsOptions tls;
+    tls.cert_file = Certs().server_cert;
+    tls.key_file = Certs().server_key;
+    tls.ca_file = Certs().ca;
+    auto server = grpc_util::Server::Start("127.0.0.1:0", tls, {service_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  void TearDown() override {
+    if (service_) service_->Stop();
+    if (server_) server_->Shutdown(absl::Seconds(1));
+    server_.reset();
+    service_.reset();
+  }
+
+  std::string Address() const { return absl::StrCat("127.0.0.1:", server_->port()); }
+
+  std::unique_ptr<v1::SignaalService::Stub> StubAs(const std::string& id) {
+    grpc_util::TlsOptions tls;
+    tls.cert_file = Certs().Cert(id);
+    tls.key_file = Certs().Key(id);
+    tls.ca_file = Certs().ca;
+    auto credentials = grpc_util::ChannelCredentials(tls);
+    EXPECT_TRUE(credentials.ok()) << credentials.status();
+    return v1::SignaalService::NewStub(grpc::CreateChannel(Address(), *credentials));
+  }
+
+  struct Result {
+    std::vector<v1::SignaalBericht> berichten;
+    grpc::Status status;
+  };
+  // Reads `n` messages (then cancels), or until the stream ends.
+  static Result Read(v1::SignaalService::Stub& stub, const std::string& organisatie,
+                     const std::string& cursor, size_t n) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kRpcDeadline);
+    v1::SubscribeRequest request;
+    request.set_organisatie(organisatie);
+    request.set_cursor(cursor);
+    auto reader = stub.Subscribe(&context, request);
+    Result result;
+    v1::SignaalBericht bericht;
+    while (result.berichten.size() < n && reader->Read(&bericht)) {
+      result.berichten.push_back(bericht);
+    }
+    if (result.berichten.size() == n) context.TryCancel();
+    result.status = reader->Finish();
+    return result;
+  }
+
+  static std::vector<std::string> Ids(const Result& result) {
+    std::vector<std::string> ids;
+    for (const auto& b : result.berichten) ids.push_back(b.signaal().signaal_id());
+    return ids;
+  }
+
+  static kafka::EmbeddedCluster* cluster_;
+  static kafka::Producer* producer_;
+  prometheus::Registry registry_;
+  DeliveryMetrics metrics_{registry_};
+  std::unique_ptr<SignaalServiceImpl> service_;
+  std::unique_ptr<grpc_util::Server> server_;
+};
+
+kafka::EmbeddedCluster* SignaalServiceTest::cluster_ = nullptr;
+kafka::Producer* SignaalServiceTest::producer_ = nullptr;
+
+// The topic holds one partition, so a3 is the last record: having it means
+// every earlier record was considered, and none of B's came through.
+TEST_F(SignaalServiceTest, EachOrganisationGetsExactlyItsOwnSignals) {
+  auto a = StubAs(kOrgA);
+  Result as_a = Read(*a, kOrgA, "", 3);
+  EXPECT_EQ(Ids(as_a), (std::vector<std::string>{"a1", "a2", "a3"}));
+  for (const auto& b : as_a.berichten) {
+    EXPECT_EQ(b.signaal().organisatie(), kOrgA);
+    EXPECT_FALSE(b.cursor().empty());
+  }
+  auto b = StubAs(kOrgB);
+  Result as_b = Read(*b, kOrgB, "", 2);
+  EXPECT_EQ(Ids(as_b), (std::vector<std::string>{"b1", "b2"}));
+  // Empty organisatie in the request means "the one in my certificate".
+  Result implicit = Read(*b, "", "", 2);
+  EXPECT_EQ(Ids(implicit), (std::vector<std::string>{"b1", "b2"}));
+}
+
+TEST_F(SignaalServiceTest, ResumingFromACursorLosesNothing) {
+  auto a = StubAs(kOrgA);
+  Result first = Read(*a, kOrgA, "", 1);
+  ASSERT_EQ(Ids(first), (std::vector<std::string>{"a1"}));
+  Result rest = Read(*a, kOrgA, first.berichten[0].cursor(), 2);
+  EXPECT_EQ(Ids(rest), (std::vector<std::string>{"a2", "a3"}));
+  // Resuming after the last one waits for new signals and gets exactly those.
+  Produce(kOrgB, "b-late");
+  Produce(kOrgA, "a-late");
+  Result late = Read(*a, kOrgA, rest.berichten[1].cursor(), 1);
+  EXPECT_EQ(Ids(late), (std::vector<std::string>{"a-late"}));
+}
+
+TEST_F(SignaalServiceTest, AnotherOrganisationsStreamIsPermissionDenied) {
+  auto a = StubAs(kOrgA);
+  Result result = Read(*a, kOrgB, "", 1);
+  EXPECT_TRUE(result.berichten.empty());
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(SignaalServiceTest, UnknownOinIsUnauthenticated) {
+  auto unknown = StubAs("unknown");
+  Result result = Read(*unknown, kOrgA, "", 1);
+  EXPECT_TRUE(result.berichten.empty());
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(SignaalServiceTest, ClientWithoutCertificateIsRefused) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = testing::ReadTextFile(Certs().ca);  // trusts the server, no client cert
+  auto stub = v1::SignaalService::NewStub(
+      grpc::CreateChannel(Address(), grpc::SslCredentials(options)));
+  Result result = Read(*stub, kOrgA, "", 1);
+  EXPECT_TRUE(result.berichten.empty());
+  EXPECT_FALSE(result.status.ok());
+  // The handshake itself fails: the call never reaches the service.
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(SignaalServiceTest, BadCursorIsInvalidArgument) {
+  auto a = StubAs(kOrgA);
+  Result result = Read(*a, kOrgA, "not-a-cursor", 1);
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(SignaalServiceTest, StopEndsOpenStreamsWithUnavailable) {
+  auto a = StubAs(kOrgA);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kRpcDeadline);
+  v1::SubscribeRequest request;
+  request.set_organisatie(kOrgA);
+  auto reader = a->Subscribe(&context, request);
+  v1::SignaalBericht bericht;
+  ASSERT_TRUE(reader->Read(&bericht));  // the stream is open
+  service_->Stop();
+  while (reader->Read(&bericht)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(SignaalServiceTest, CountsSentSignalsPerOrganisation) {
+  auto a = StubAs(kOrgA);
+  Result as_a = Read(*a, kOrgA, "", 2);
+  ASSERT_EQ(as_a.berichten.size(), 2u);
+  const prometheus::Counter& sent = metrics_.Sent(kOrgA);
+  EXPECT_GE(sent.Value(), 2.0);
+}
+
+// `inbeeld subscribe` against the same server.
+TEST_F(SignaalServiceTest, SubscribeCommandPrintsJsonLines) {
+  std::ostringstream out, err;
+  int rc = cli::SubscribeMain(
+      {"subscribe", "--address=" + Address(), std::string("--organisatie=") + kOrgA,
+       "--tls-cert=" + Certs().Cert(kOrgA), "--tls-key=" + Certs().Key(kOrgA),
+       "--tls-ca=" + Certs().ca, "--max=2", "--timeout=60s"},
+      out, err);
+  EXPECT_EQ(rc, 0) << err.str();
+  std::vector<std::string> lines;
+  std::istringstream in(out.str());
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 2u) << out.str();
+  EXPECT_NE(lines[0].find("\"signaalId\":\"a1\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"cursor\":\"0:1\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("\"signaalId\":\"a2\""), std::string::npos) << lines[1];
+}
+
+TEST_F(SignaalServiceTest, SubscribeCommandResumesFromCursor) {
+  std::ostringstream out, err;
+  int rc = cli::SubscribeMain(
+      {"--address=" + Address(), std::string("--organisatie=") + kOrgA, "--cursor=0:1",
+       "--tls-cert=" + Certs().Cert(kOrgA), "--tls-key=" + Certs().Key(kOrgA),
+       "--tls-ca=" + Certs().ca, "--max=1", "--timeout=60s"},
+      out, err);
+  EXPECT_EQ(rc, 0) << err.str();
+  EXPECT_NE(out.str().find("\"signaalId\":\"a2\""), std::string::npos) << out.str();
+}
+
+TEST_F(SignaalServiceTest, SubscribeCommandFailsClearlyWhenRefused) {
+  std::ostringstream out, err;
+  int rc = cli::SubscribeMain(
+      {"--address=" + Address(), std::string("--organisatie=") + kOrgB,
+       "--tls-cert=" + Certs().Cert(kOrgA), "--tls-key=" + Certs().Key(kOrgA),
+       "--tls-ca=" + Certs().ca, "--max=1", "--timeout=60s"},
+      out, err);
+  EXPECT_EQ(rc, 2);
+  EXPECT_NE(err.str().find("PERMISSION_DENIED"), std::string::npos) << err.str();
+  EXPECT_TRUE(out.str().empty());
+}
+
+}  // namespace
+}  // namespace inbeeld::delivery
