@@ -41,7 +41,7 @@ struct RoutingService::Metrics {
                        .Add({})),
         dlq(prometheus::BuildCounter()
                 .Name("inbeeld_kafka_dlq_records_total")
-                .Help("Records sent to a dead-letter topic, by source topic")
+                .Help("Records sent to a dead-letter topic, by source topic.")
                 .Register(registry)),
         info(prometheus::BuildGauge()
                  .Name("inbeeld_routing_gemeente_organisatie_info")

@@ -1,5 +1,7 @@
 #include "inbeeld/routing/tabel_watcher.h"
 
+#include "inbeeld/routing/router.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -111,6 +113,24 @@ TEST_F(TabelWatcherTest, ReloadsChangedFileAndKeepsOldTableOnError) {
   EXPECT_TRUE(w.CheckNow().ok());
   EXPECT_EQ(RouteBrielle(w), "derde");
   EXPECT_EQ(w.generation(), 3u);
+}
+
+TEST_F(TabelWatcherTest, RouterSeesTheReloadedTable) {
+  auto watcher = TabelWatcher::Start(Bestanden(), absl::ZeroDuration(), registry_);
+  ASSERT_TRUE(watcher.ok());
+  Router router((*watcher)->Bron());
+  v1::Signaal s;
+  s.set_signaal_id("x");
+  s.set_woongemeente("0501");
+  s.set_peildatum("2023-06-01");
+  auto before = router.Route(s);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->afleveringen[0].organisatie_id, "oud");
+  Write("organisaties.csv", std::string(kHeader) + "1992,nieuw,Nieuw,,,,\n");
+  ASSERT_TRUE((*watcher)->CheckNow().ok());
+  auto after = router.Route(s);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->afleveringen[0].organisatie_id, "nieuw");
 }
 
 TEST_F(TabelWatcherTest, MissingFileKeepsTable) {
