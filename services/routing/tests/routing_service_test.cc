@@ -2,7 +2,13 @@
 // headers, metrics, and restart from the offsets in the RoutingStore.
 #include "inbeeld/routing/routing_service.h"
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include <filesystem>
 #include <map>
@@ -313,6 +319,54 @@ TEST_F(RoutingServiceTest, RestartResumesFromStoredOffsets) {
   }
   EXPECT_EQ(ReadAll(std::string(kafka::kTopicAflevering), 5).size(), 5u);
   EXPECT_EQ(Counter("inbeeld_routing_duplicates_total"), 1);
+}
+
+// The binary's process contract (TEAM.md): ready file, routing, SIGTERM → exit 0.
+TEST_F(RoutingServiceTest, BinaryRoutesAndStopsCleanly) {
+  const fs::path ready = dir_ / "ready.json";
+  const std::string kafka_flag = "--kafka=" + cluster_->bootstrap_servers();
+  const std::string ready_flag = "--ready-file=" + ready.string();
+  const std::string state_flag = "--state-dir=" + (dir_ / "process-state").string();
+  std::vector<std::string> args = {INBEELD_ROUTING_BINARY, kafka_flag, ready_flag, state_flag,
+                                   "--metrics-listen=127.0.0.1:0", "--plaintext",
+                                   "--log-level=warn"};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ), 0);
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+    }
+  } reaper{pid};
+  // Wait for readiness (bounded; the assertion is on content, not on time).
+  for (int round = 0; round < kMaxRounds && !fs::exists(ready); ++round) {
+    ::usleep(50 * 1000);
+  }
+  ASSERT_TRUE(fs::exists(ready));
+
+  Produce(MakeSignaal("p1", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0501", "2022-12-31"));
+  std::vector<kafka::InRecord> out = ReadAll(std::string(kafka::kTopicAflevering), 1);
+  EXPECT_THAT(Destinations(out), UnorderedElementsAre("p1->rmc-29"));
+
+  std::ifstream in(ready);
+  std::stringstream content;
+  content << in.rdbuf();
+  EXPECT_NE(content.str().find("\"service\":\"routing\""), std::string::npos) << content.str();
+  EXPECT_NE(content.str().find("\"metrics\":\"127.0.0.1:"), std::string::npos) << content.str();
+  EXPECT_EQ(content.str().find("grpc"), std::string::npos) << content.str();
+
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  reaper.pid = 0;
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace
