@@ -72,6 +72,14 @@ std::vector<v1::Signaal> Jongere::AdvanceTo(absl::CivilDay day, std::string_view
   const std::optional<absl::CivilDay> huidig = EvaluatedThrough();
   if (!huidig) return {};  // no facts: nothing to evaluate
   if (!state_.geevalueerd_tot().empty() && day <= *huidig) return {};
+  if (!state_.geevalueerd_tot().empty() && !state_.wekker().empty()) {
+    absl::StatusOr<absl::CivilDay> wekker = util::ParseDate(state_.wekker());
+    if (wekker.ok() && day < *wekker) {
+      // Nothing can change before the wekker: skip the recomputation.
+      state_.set_geevalueerd_tot(FormatDate(day));
+      return {};
+    }
+  }
   state_.set_geevalueerd_tot(FormatDate(std::max(*huidig, day)));
   return Herbereken(pseudoniem, config, nullptr);
 }
@@ -85,7 +93,14 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
   const Tijdlijn tijdlijn(feiten, pseudoniem, config);
   TijdlijnResultaat res = tijdlijn.Bereken(*tot);
 
-  for (v1::Signaal& s : tijdlijn.Verzuimmeldingen()) res.signalen.push_back(std::move(s));
+  // VERZUIMMELDING is emitted on the Apply of its melding (not delayed), so
+  // only the event just applied can add one.
+  if (laat != nullptr && laat->event_case() == v1::Event::kVerzuimmelding) {
+    const std::string ref = RefVan(*laat);
+    for (v1::Signaal& s : tijdlijn.Verzuimmeldingen()) {
+      if (s.oorzaak_event_ids_size() == 1 && s.oorzaak_event_ids(0) == ref) res.signalen.push_back(std::move(s));
+    }
+  }
 
   // A late event may remove an already emitted case entirely: resolve it.
   if (laat != nullptr) {
@@ -113,6 +128,7 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
   state_.set_absoluut_verzuim_open(res.absoluut_verzuim_open);
   state_.set_uit_beeld(res.uit_beeld);
   state_.set_woongemeente(tijdlijn.verblijf().WoongemeenteOp(*tot));
+  state_.set_wekker(FormatDate(res.volgende_dag.value_or(absl::CivilDay(2200, 12, 31))));
   SorteerSignalen(&nieuw);
   return nieuw;
 }

@@ -114,6 +114,32 @@ TEST_P(ScenarioTest, BatchingIndependent) {
   }
 }
 
+// Live mode: a tick every day (most skipped via the wekker) gives exactly the
+// same signals as the replay.
+TEST_P(ScenarioTest, DailyTicksEqualReplay) {
+  const Scenario& s = GetParam();
+  const std::vector<v1::Signaal> ref = Speel(s.events, s.until);
+  std::vector<v1::Event> ev = s.events;
+  std::stable_sort(ev.begin(), ev.end(),
+                   [](const v1::Event& a, const v1::Event& b) { return *DatumVan(a) < *DatumVan(b); });
+  Jongere j;
+  std::vector<v1::Signaal> out;
+  size_t i = 0;
+  for (absl::CivilDay d = *DatumVan(ev.front()); d <= D(s.until); ++d) {
+    for (; i < ev.size() && *DatumVan(ev[i]) == d; ++i) {
+      for (auto& x : j.Apply(ev[i], kPseudo, CoreConfig())) out.push_back(x);
+    }
+    for (auto& x : j.AdvanceTo(d, kPseudo, CoreConfig())) out.push_back(x);
+    // The wekker never lies: nothing may be pending before it.
+    Jongere kopie = Jongere::FromState(j.ToState());
+    const auto wakeup = kopie.NextWakeup(CoreConfig());
+    if (wakeup) {
+      EXPECT_GT(*wakeup, d);
+    }
+  }
+  EXPECT_EQ(Kort(out), Kort(ref));
+}
+
 // The day-jumping evaluation equals evaluating every single day.
 TEST_P(ScenarioTest, JumpingEqualsEveryDay) {
   const Scenario& s = GetParam();

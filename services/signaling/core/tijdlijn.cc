@@ -241,6 +241,7 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
 
   size_t volgende = 0;
   absl::CivilDay day = start;
+  bool einde = false;
   while (day <= tot_en_met) {
     const PlichtOordeel basis =
         plicht_ ? plicht_->Basis(day) : PlichtOordeel{v1::PLICHTSTATUS_NIET_PLICHTIG, "", ""};
@@ -311,6 +312,7 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
       // Overlijden: everything ends; no further signals (DOMAIN.md §6).
       lrv_open.reset();
       run_start.reset();
+      einde = true;
       break;
     }
 
@@ -441,6 +443,7 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
   res.absoluut_verzuim_open = av.has_value();
   res.uit_beeld = ub_id.has_value();
   res.lrv_open = lrv_open.has_value();
+  if (!einde) res.volgende_dag = day;
   return res;
 }
 

@@ -31,6 +31,10 @@ struct TijdlijnResultaat {
   bool absoluut_verzuim_open = false;
   bool uit_beeld = false;
   bool lrv_open = false;
+  // The first day after the horizon on which anything may change (a fact's
+  // date, a boundary, a timer); nullopt = never (e.g. after death). Days
+  // before it need no evaluation: the service's daily tick skips them.
+  std::optional<absl::CivilDay> volgende_dag;
 };
 
 class Tijdlijn {
