@@ -160,3 +160,13 @@ absl::Status CreateTopics(const ClientOptions& options, const std::vector<TopicS
 std::vector<TopicSpec> InBeeldTopics(int32_t partitions, int16_t replication_factor);
 
 }  // namespace inbeeld::kafka
+
+namespace inbeeld::kafka {
+
+// Reads one topic-partition from `from_offset` up to its end as of the call,
+// without a consumer group (changelog restore, delivery readers). `fn` sees
+// every record in order; returns when the end is reached or on timeout.
+absl::Status ReadPartitionToEnd(const ClientOptions& options, const TopicPartition& tp, int64_t from_offset,
+                                const std::function<void(const InRecord&)>& fn, absl::Duration timeout);
+
+}  // namespace inbeeld::kafka

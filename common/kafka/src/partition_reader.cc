@@ -1,0 +1,66 @@
+#include "inbeeld/kafka/kafka.h"
+#include "src/internal.h"
+
+namespace inbeeld::kafka {
+
+absl::Status ReadPartitionToEnd(const ClientOptions& options, const TopicPartition& tp, int64_t from_offset,
+                                const std::function<void(const InRecord&)>& fn, absl::Duration timeout) {
+  // librdkafka's KafkaConsumer wants a group id even when it only assigns;
+  // nothing is ever committed under it.
+  auto conf = internal::MakeConf(options, {{"group.id", "inbeeld-partition-reader"},
+                                           {"enable.auto.commit", "false"},
+                                           {"enable.partition.eof", "true"}});
+  if (!conf.ok()) return conf.status();
+  std::string err;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), err));
+  if (!consumer) return absl::InvalidArgumentError(err);
+  const absl::Time deadline = absl::Now() + timeout;
+  int64_t low = 0, high = 0;
+  RdKafka::ErrorCode e = consumer->query_watermark_offsets(
+      tp.topic, tp.partition, &low, &high, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (e != RdKafka::ERR_NO_ERROR) return internal::ToStatus(e, "kafka watermarks");
+  const int64_t start = std::max(from_offset, low);
+  if (start >= high) {
+    consumer->close();
+    return absl::OkStatus();
+  }
+  std::vector<RdKafka::TopicPartition*> parts = {RdKafka::TopicPartition::create(tp.topic, tp.partition, start)};
+  e = consumer->assign(parts);
+  RdKafka::TopicPartition::destroy(parts);
+  if (e != RdKafka::ERR_NO_ERROR) return internal::ToStatus(e, "kafka assign");
+  int64_t next = start;
+  absl::Status result = absl::OkStatus();
+  while (next < high) {
+    if (absl::Now() > deadline) {
+      result = absl::DeadlineExceededError("reading the partition to its end timed out");
+      break;
+    }
+    std::unique_ptr<RdKafka::Message> msg(consumer->consume(200));
+    if (msg->err() == RdKafka::ERR__TIMED_OUT || msg->err() == RdKafka::ERR__PARTITION_EOF) {
+      if (msg->err() == RdKafka::ERR__PARTITION_EOF) break;
+      continue;
+    }
+    if (msg->err() != RdKafka::ERR_NO_ERROR) {
+      result = internal::ToStatus(msg->err(), "kafka read");
+      break;
+    }
+    InRecord r;
+    r.topic = msg->topic_name();
+    r.partition = msg->partition();
+    r.offset = msg->offset();
+    if (msg->key()) r.key = *msg->key();
+    if (msg->payload()) r.value.assign(static_cast<const char*>(msg->payload()), msg->len());
+    if (RdKafka::Headers* h = msg->headers()) {
+      for (const auto& hdr : h->get_all()) {
+        r.headers.push_back(
+            {hdr.key(), hdr.value() ? std::string(static_cast<const char*>(hdr.value()), hdr.value_size()) : ""});
+      }
+    }
+    next = r.offset + 1;
+    fn(r);
+  }
+  consumer->close();
+  return result;
+}
+
+}  // namespace inbeeld::kafka

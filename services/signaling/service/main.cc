@@ -1,0 +1,124 @@
+// inbeeld-signaling: the Leerplichtwet rules over the event topics.
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "inbeeld/grpc/server.h"
+#include "inbeeld/kafka/kafka_metrics.h"
+#include "inbeeld/observability/metrics.h"
+#include "inbeeld/util/config.h"
+#include "inbeeld/util/log.h"
+#include "inbeeld/util/process.h"
+#include "leerplicht_service.h"
+#include "signaling_service.h"
+
+namespace inbeeld::signaling {
+namespace {
+
+std::string Err(const absl::Status& s) { return std::string(s.message()); }
+
+int Main(int argc, char** argv) {
+  util::BlockShutdownSignals();
+  auto config = util::Config::Parse(
+      argc, argv,
+      {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key", "tls-ca",
+       "pseudonym-secret", "log-level", "state-dir", "group", "tick", "date-file", "grace-days",
+       "buitenland-wacht-days", "geen-nieuws-days", "lrv-days", "sync-writes", "kafka-config"});
+  if (!config.ok()) {
+    std::cerr << "inbeeld-signaling: " << config.status().message() << "\n";
+    return 2;
+  }
+  util::InitLogging("signaling", config->GetString("log-level", ""));
+  auto fail = [](std::string_view what, const absl::Status& s) {
+    util::LogError(what, {{"error", Err(s)}});
+    return 2;
+  };
+  auto secret = identity::Pseudonymizer::Create(
+      config->GetString("pseudonym-secret", identity::Pseudonymizer::kDevelopmentSecret));
+  if (!secret.ok()) return fail("bad configuration", secret.status());
+  SignalingOptions options;
+  auto tick = config->GetDuration("tick", absl::Hours(1));
+  auto grace = config->GetInt("grace-days", options.core.grace_days);
+  auto wacht = config->GetInt("buitenland-wacht-days", options.core.buitenland_wacht_days);
+  auto nieuws = config->GetInt("geen-nieuws-days", options.core.geen_nieuws_days);
+  auto lrv = config->GetInt("lrv-days", options.core.lrv_days);
+  auto sync = config->GetBool("sync-writes", true);
+  auto plaintext = config->GetBool("plaintext", false);
+  for (const absl::Status& s : {tick.status(), grace.status(), wacht.status(), nieuws.status(), lrv.status(),
+                                sync.status(), plaintext.status()}) {
+    if (!s.ok()) return fail("bad configuration", s);
+  }
+  options.tick = *tick;
+  options.core.grace_days = static_cast<int>(*grace);
+  options.core.buitenland_wacht_days = static_cast<int>(*wacht);
+  options.core.geen_nieuws_days = static_cast<int>(*nieuws);
+  options.core.lrv_days = static_cast<int>(*lrv);
+
+  const std::string state_dir = config->GetString("state-dir", "./signaling-state");
+  std::filesystem::create_directories(state_dir);
+  auto store = SignalingStore::Open(state_dir, *sync);
+  if (!store.ok()) return fail("cannot open state store", store.status());
+
+  std::unique_ptr<DateSource> dates;
+  if (config->Has("date-file")) {
+    dates = std::make_unique<FileDateSource>(config->GetString("date-file", ""));
+  } else {
+    dates = std::make_unique<SystemDateSource>();
+  }
+
+  auto metrics = observability::MetricsServer::Start(config->GetString("metrics-listen", "127.0.0.1:9464"));
+  if (!metrics.ok()) return fail("cannot start metrics", metrics.status());
+
+  kafka::ClientOptions kopts;
+  kopts.bootstrap_servers = config->GetString("kafka", "");
+  kopts.client_id = "inbeeld-signaling";
+  kopts.on_stats = kafka::ExportStats;
+  auto extra = kafka::ParseKafkaConfig(config->GetString("kafka-config", ""));
+  if (!extra.ok()) return fail("bad --kafka-config", extra.status());
+  kopts.extra = *extra;
+  auto producer = kafka::Producer::Create(kopts);
+  if (!producer.ok()) return fail("cannot create Kafka producer", producer.status());
+
+  SignalingService service(**store, **producer, *secret, *dates, kopts, options);
+  auto consumer = kafka::Consumer::Create(service.ConsumerOptionsFor(config->GetString("group", "inbeeld-signaling")));
+  if (!consumer.ok()) return fail("cannot create Kafka consumer", consumer.status());
+
+  LeerplichtServiceImpl status_service(**store, *secret, *dates, options.core);
+  grpc_util::TlsOptions tls{*plaintext, config->GetString("tls-cert", ""), config->GetString("tls-key", ""),
+                            config->GetString("tls-ca", ""), true};
+  if (tls.plaintext) util::LogWarn("gRPC without TLS (--plaintext): local development only");
+  auto server = grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:50053"), tls, {&status_service});
+  if (!server.ok()) return fail("cannot start gRPC", server.status());
+
+  std::atomic<bool> failed{false};
+  std::thread loop([&] {
+    if (absl::Status s = service.Run(**consumer); !s.ok()) {
+      util::LogError("signaling loop stopped; restart resumes from the stored offsets", {{"error", Err(s)}});
+      failed = true;
+    }
+  });
+  util::LogInfo("signaling ready", {{"grpc", (*server)->address()}, {"metrics", (*metrics)->address()}});
+  if (config->Has("ready-file")) {
+    if (auto s = util::WriteReadyFile(config->GetString("ready-file", ""),
+                                      {{"service", "signaling"}, {"grpc", (*server)->address()},
+                                       {"metrics", (*metrics)->address()}});
+        !s.ok()) {
+      return fail("cannot write ready file", s);
+    }
+  }
+  while (!failed.load() && util::WaitForShutdownSignal(absl::Milliseconds(200)) == 0) {
+  }
+  util::LogInfo("shutting down");
+  (*server)->Shutdown(absl::Seconds(2));
+  // The loop finishes its batch: outputs flushed, state and offsets committed.
+  service.Stop();
+  loop.join();
+  (*consumer)->Close();
+  util::LogInfo("stopped");
+  return failed.load() ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace inbeeld::signaling
+
+int main(int argc, char** argv) { return inbeeld::signaling::Main(argc, argv); }

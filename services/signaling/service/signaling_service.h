@@ -1,0 +1,118 @@
+#pragma once
+// The signaling service: consumes the four co-partitioned event topics, runs
+// the domain core per jongere, and writes signals to inbeeld.signalen.v1.
+//
+// Exactly-once effect without broker transactions, per batch:
+//   1. apply the batch's records to the jongeren (state in memory),
+//   2. produce the signals and the changelog records, and Flush (acked),
+//   3. commit states + wake-up index + input offsets in ONE RocksDB WriteBatch.
+// A crash before 3 replays the batch from the stored offsets: the core emits
+// the same signals with the same deterministic ids (deduplicated downstream by
+// signaal_id); a crash after 3 resumes after the batch. A record that cannot be
+// decoded or breaks the contract goes to "<topic>.dlq" with the error in
+// headers, and its offset is committed with the batch.
+#include <atomic>
+#include <map>
+#include <set>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "inbeeld/identity/pseudonym.h"
+#include "inbeeld/kafka/kafka.h"
+#include "services/signaling/core/config.h"
+#include "services/signaling/core/jongere.h"
+#include "signaling_store.h"
+
+namespace inbeeld::signaling {
+
+// Where "today" comes from: the wall clock in live mode, a date file in tests
+// (event time: the test moves the date and the next tick fires the timers).
+class DateSource {
+ public:
+  virtual ~DateSource() = default;
+  virtual absl::CivilDay Today() const = 0;
+};
+class SystemDateSource final : public DateSource {
+ public:
+  absl::CivilDay Today() const override;
+};
+class FileDateSource final : public DateSource {
+ public:
+  explicit FileDateSource(std::string path) : path_(std::move(path)) {}
+  absl::CivilDay Today() const override;  // the date in the file; 1900-01-01 when unreadable
+
+ private:
+  std::string path_;
+};
+
+struct SignalingOptions {
+  CoreConfig core;
+  int max_batch_records = 500;
+  absl::Duration max_batch_wait = absl::Milliseconds(100);
+  // How often timers are evaluated (they fire on dates; hourly is plenty live).
+  absl::Duration tick = absl::Hours(1);
+  absl::Duration flush_timeout = absl::Seconds(30);
+};
+
+class SignalingService {
+ public:
+  SignalingService(SignalingStore& store, kafka::Producer& producer, const identity::Pseudonymizer& pseudonymizer,
+                   const DateSource& dates, kafka::ClientOptions kafka_options, SignalingOptions options);
+
+  // The consumer options for the event topics (assignment hooks included).
+  kafka::ConsumerOptions ConsumerOptionsFor(const std::string& group_id);
+
+  // One loop iteration: poll a batch, process, flush, commit; tick when due.
+  // An error means nothing of the batch was committed: the caller exits and
+  // the restart resumes from the stored offsets (crash-only recovery).
+  absl::Status RunOnce(kafka::Consumer& consumer);
+  // Runs until Stop(); then finishes the current batch.
+  absl::Status Run(kafka::Consumer& consumer);
+  void Stop() { stop_ = true; }
+
+  // Evaluates timers of every assigned partition up to yesterday (public for tests).
+  absl::Status Tick();
+
+ private:
+  struct Pending {
+    int32_t partition;
+    Jongere jongere;
+    std::optional<absl::CivilDay> old_wakeup;
+    bool was_av = false;
+    bool was_uit_beeld = false;
+    std::string old_gemeente;
+  };
+  struct BatchContext {
+    std::map<std::string, Pending> jongeren;  // by pseudoniem
+    std::vector<kafka::OutRecord> outputs;
+    StoreBatch store;
+  };
+
+  absl::StatusOr<Pending*> Load(BatchContext& ctx, int32_t partition, const std::string& pseudoniem);
+  absl::Status Process(BatchContext& ctx, const kafka::InRecord& record, absl::CivilDay horizon);
+  void Emit(BatchContext& ctx, const std::vector<v1::Signaal>& signals, const std::string& ingest_time);
+  void ToDlq(BatchContext& ctx, const kafka::InRecord& record, const absl::Status& error);
+  // Flush outputs, then commit the store batch; the order is the guarantee.
+  absl::Status Finish(BatchContext& ctx);
+  void OnAssign(const std::vector<kafka::TopicPartition>& parts);
+  void OnRevoke(const std::vector<kafka::TopicPartition>& parts);
+  absl::Status Restore(int32_t partition);
+  void AdjustGauges(const std::string& old_gemeente, bool was_av, bool was_ub, const Jongere& now, int sign = 1);
+
+  SignalingStore& store_;
+  kafka::Producer& producer_;
+  const identity::Pseudonymizer& pseudonymizer_;
+  const DateSource& dates_;
+  const kafka::ClientOptions kafka_options_;
+  const SignalingOptions options_;
+  std::atomic<bool> stop_{false};
+  absl::Time next_tick_ = absl::InfinitePast();
+
+  absl::Mutex mu_;
+  std::set<int32_t> partitions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace inbeeld::signaling
