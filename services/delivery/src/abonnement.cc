@@ -26,12 +26,14 @@ std::optional<absl::Time> IngestTime(const kafka::Headers& headers) {
 }  // namespace
 
 Abonnement::Abonnement(std::string organisatie, std::unique_ptr<AfleveringReader> reader,
-                       Cursor start, size_t buffer_capacity, absl::Duration poll_timeout)
+                       Cursor start, size_t buffer_capacity, absl::Duration poll_timeout,
+                       CutOffHandling cut_off)
     : organisatie_(std::move(organisatie)),
       reader_(std::move(reader)),
       position_(std::move(start)),
       buffer_(buffer_capacity),
-      poll_timeout_(poll_timeout) {}
+      poll_timeout_(poll_timeout),
+      cut_off_(std::move(cut_off)) {}
 
 Abonnement::~Abonnement() {
   Stop(absl::CancelledError("subscription ended"));
@@ -46,8 +48,15 @@ void Abonnement::Start() {
 }
 
 void Abonnement::Stop(absl::Status status) {
-  stop_.store(true);
+  if (!stop_.exchange(true)) stopped_.Notify();
   buffer_.Close(std::move(status), /*discard_pending=*/true);
+}
+
+void Abonnement::HandleCutOff() {
+  if (cut_off_.on_cut_off) cut_off_.on_cut_off();
+  if (!stopped_.WaitForNotificationWithTimeout(cut_off_.stuck_grace) && cut_off_.on_stuck) {
+    cut_off_.on_stuck();
+  }
 }
 
 void Abonnement::Run() {
@@ -90,7 +99,10 @@ void Abonnement::Run() {
     aflevering.bericht.set_cursor(EncodeCursor(position_));
     aflevering.record_time = absl::FromUnixMillis(record.timestamp_ms);
     aflevering.ingest_time = IngestTime(record.headers);
-    if (!buffer_.Push(std::move(aflevering))) return;  // cut off or closed
+    if (!buffer_.Push(std::move(aflevering), cut_off_.slow_subscriber_timeout)) {
+      if (!stop_.load()) HandleCutOff();
+      return;
+    }
   }
 }
 

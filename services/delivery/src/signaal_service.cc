@@ -67,7 +67,10 @@ grpc::Status SignaalServiceImpl::Subscribe(grpc::ServerContext* context,
   absl::StatusOr<Cursor> cursor = DecodeCursor(request->cursor());
   if (!cursor.ok()) return ToGrpc(cursor.status());
   absl::StatusOr<std::unique_ptr<AfleveringReader>> reader =
-      AfleveringReader::Open(options_.kafka, options_.topic, *cursor, options_.metadata_timeout);
+      options_.reader_factory
+          ? options_.reader_factory(*cursor)
+          : AfleveringReader::Open(options_.kafka, options_.topic, *cursor,
+                                   options_.metadata_timeout);
   if (!reader.ok()) {
     util::LogWarn("subscription reader not available",
                   {{"organisatie", Label(organisatie)}, {"error", std::string(reader.status().message())}});
@@ -75,14 +78,25 @@ grpc::Status SignaalServiceImpl::Subscribe(grpc::ServerContext* context,
                         absl::StrCat("signals not available yet: ", reader.status().message()));
   }
 
+  const std::string label = Label(organisatie);
+  Abonnement::CutOffHandling cut_off;
+  cut_off.slow_subscriber_timeout = options_.slow_subscriber_timeout;
+  cut_off.on_cut_off = [this, label] {
+    metrics_.CutOff(label).Increment();
+    util::LogWarn("slow subscriber cut off", {{"organisatie", label}});
+  };
+  cut_off.stuck_grace = options_.stuck_subscriber_grace;
+  cut_off.on_stuck = [context, label] {
+    util::LogWarn("cut-off subscriber does not read; cancelling the call", {{"organisatie", label}});
+    context->TryCancel();
+  };
   Abonnement abonnement(organisatie, *std::move(reader), *cursor, options_.buffer_capacity,
-                        options_.poll_interval);
+                        options_.poll_interval, std::move(cut_off));
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "delivery is shutting down");
     active_.insert(&abonnement);
   }
-  const std::string label = Label(organisatie);
   prometheus::Gauge& subscribers = metrics_.Subscribers(label);
   prometheus::Gauge& lag = metrics_.LagSeconds(label);
   prometheus::Counter& sent = metrics_.Sent(label);
@@ -98,10 +112,6 @@ grpc::Status SignaalServiceImpl::Subscribe(grpc::ServerContext* context,
     }
     absl::StatusOr<std::optional<Aflevering>> next = abonnement.buffer().Pop(options_.poll_interval);
     if (!next.ok()) {
-      if (absl::IsResourceExhausted(next.status())) {
-        metrics_.CutOff(label).Increment();
-        util::LogWarn("slow subscriber cut off", {{"organisatie", label}});
-      }
       result = ToGrpc(next.status());
       break;
     }

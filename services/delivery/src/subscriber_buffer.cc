@@ -8,14 +8,19 @@ namespace inbeeld::delivery {
 
 SubscriberBuffer::SubscriberBuffer(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
 
-bool SubscriberBuffer::Push(Aflevering aflevering) {
+bool SubscriberBuffer::Push(Aflevering aflevering, absl::Duration wait_for_room) {
   absl::MutexLock lock(&mu_);
+  auto room = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return queue_.size() < capacity_ || !closed_.ok();
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&room), wait_for_room);
   if (!closed_.ok()) return false;
   if (queue_.size() >= capacity_) {
     queue_.clear();
     closed_ = absl::ResourceExhaustedError(absl::StrCat(
-        "subscriber too slow: more than ", capacity_,
-        " signals waiting; reconnect with the last cursor received to resume"));
+        "subscriber too slow: ", capacity_, " signals waited longer than ",
+        absl::FormatDuration(wait_for_room),
+        "; reconnect with the last cursor received to resume"));
     return false;
   }
   queue_.push_back(std::move(aflevering));

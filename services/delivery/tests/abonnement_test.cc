@@ -1,5 +1,6 @@
 #include "inbeeld/delivery/abonnement.h"
 
+#include <atomic>
 #include <deque>
 
 #include "absl/synchronization/mutex.h"
@@ -65,7 +66,7 @@ TEST(AbonnementTest, KeepsOnlyTheOrganisationsRecordsWithCursorAfterEach) {
       Record(0, 1, "org-b", "b2"), Record(0, 2, "org-a", "a3"),
   };
   Abonnement abonnement("org-a", std::make_unique<FakeReader>(records), Cursor{}, 10,
-                        absl::Milliseconds(1));
+                        absl::Milliseconds(1), Abonnement::CutOffHandling{});
   abonnement.Start();
   std::vector<Aflevering> got = Take(abonnement.buffer(), 3);
   ASSERT_EQ(got.size(), 3u);
@@ -85,7 +86,7 @@ TEST(AbonnementTest, StartsFromTheCursorPositions) {
   // The reader already sits at the cursor; the cursor carries on from there.
   Abonnement abonnement("org-a",
                         std::make_unique<FakeReader>(std::deque{Record(0, 7, "org-a", "a8")}),
-                        Cursor{{{0, 7}, {1, 4}}}, 10, absl::Milliseconds(1));
+                        Cursor{{{0, 7}, {1, 4}}}, 10, absl::Milliseconds(1), Abonnement::CutOffHandling{});
   abonnement.Start();
   std::vector<Aflevering> got = Take(abonnement.buffer(), 1);
   ASSERT_EQ(got.size(), 1u);
@@ -98,7 +99,7 @@ TEST(AbonnementTest, NeverDeliversAPayloadRoutedElsewhere) {
   Abonnement abonnement(
       "org-a",
       std::make_unique<FakeReader>(std::deque{mismatched, kafka::InRecord{Record(0, 1, "org-a", "a1")}}),
-      Cursor{}, 10, absl::Milliseconds(1));
+      Cursor{}, 10, absl::Milliseconds(1), Abonnement::CutOffHandling{});
   abonnement.Start();
   std::vector<Aflevering> got = Take(abonnement.buffer(), 1);
   ASSERT_EQ(got.size(), 1u);
@@ -111,7 +112,7 @@ TEST(AbonnementTest, SkipsUndecodableRecords) {
   Abonnement abonnement(
       "org-a",
       std::make_unique<FakeReader>(std::deque{broken, Record(0, 1, "org-a", "a1")}),
-      Cursor{}, 10, absl::Milliseconds(1));
+      Cursor{}, 10, absl::Milliseconds(1), Abonnement::CutOffHandling{});
   abonnement.Start();
   std::vector<Aflevering> got = Take(abonnement.buffer(), 1);
   ASSERT_EQ(got.size(), 1u);
@@ -124,7 +125,7 @@ TEST(AbonnementTest, ReaderErrorEndsTheStreamAfterPendingMessages) {
       "org-a",
       std::make_unique<FakeReader>(std::deque{Record(0, 0, "org-a", "a1")},
                                    absl::UnavailableError("topic gone")),
-      Cursor{}, 10, absl::Milliseconds(1));
+      Cursor{}, 10, absl::Milliseconds(1), Abonnement::CutOffHandling{});
   abonnement.Start();
   std::vector<Aflevering> got = Take(abonnement.buffer(), 1);
   ASSERT_EQ(got.size(), 1u);
@@ -138,14 +139,42 @@ TEST(AbonnementTest, ReaderErrorEndsTheStreamAfterPendingMessages) {
 TEST(AbonnementTest, SlowSubscriberIsCutOff) {
   std::deque<kafka::InRecord> records;
   for (int i = 0; i < 5; ++i) records.push_back(Record(0, i, "org-a", std::to_string(i)));
-  Abonnement abonnement("org-a", std::make_unique<FakeReader>(records), Cursor{}, 3,
-                        absl::Milliseconds(1));
-  abonnement.Start();
+  std::atomic<int> cut_offs = 0;
+  std::atomic<int> stuck = 0;
+  Abonnement::CutOffHandling cut_off;
+  cut_off.slow_subscriber_timeout = absl::ZeroDuration();
+  cut_off.on_cut_off = [&cut_offs] { ++cut_offs; };
+  cut_off.stuck_grace = absl::ZeroDuration();
+  cut_off.on_stuck = [&stuck] { ++stuck; };
+  auto abonnement = std::make_unique<Abonnement>(
+      "org-a", std::make_unique<FakeReader>(records), Cursor{}, 3, absl::Milliseconds(1), cut_off);
+  abonnement->Start();
   // Nobody pops: the fourth record overflows the buffer of three.
-  while (!abonnement.buffer().closed()) absl::SleepFor(absl::Milliseconds(1));
-  absl::StatusOr<std::optional<Aflevering>> next;
-  next = abonnement.buffer().Pop(absl::ZeroDuration());
-  EXPECT_EQ(next.status().code(), absl::StatusCode::kResourceExhausted);
+  while (!abonnement->buffer().closed()) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(abonnement->buffer().Pop(absl::ZeroDuration()).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  // The subscription does not end within the (zero) grace: the call is
+  // cancelled.
+  while (stuck.load() == 0) absl::SleepFor(absl::Milliseconds(1));
+  abonnement.reset();  // joins the reader thread
+  EXPECT_EQ(cut_offs.load(), 1);
+  EXPECT_EQ(stuck.load(), 1);
+}
+
+TEST(AbonnementTest, EndingInTimeIsNotStuck) {
+  std::deque<kafka::InRecord> records;
+  for (int i = 0; i < 5; ++i) records.push_back(Record(0, i, "org-a", std::to_string(i)));
+  std::atomic<int> stuck = 0;
+  Abonnement::CutOffHandling cut_off;
+  cut_off.slow_subscriber_timeout = absl::ZeroDuration();
+  cut_off.stuck_grace = absl::Hours(1);
+  cut_off.on_stuck = [&stuck] { ++stuck; };
+  auto abonnement = std::make_unique<Abonnement>(
+      "org-a", std::make_unique<FakeReader>(records), Cursor{}, 3, absl::Milliseconds(1), cut_off);
+  abonnement->Start();
+  while (!abonnement->buffer().closed()) absl::SleepFor(absl::Milliseconds(1));
+  abonnement.reset();  // the handler ended: Stop wakes the grace wait
+  EXPECT_EQ(stuck.load(), 0);
 }
 
 }  // namespace

@@ -220,10 +220,117 @@ TEST_F(SignaalServiceTest, StopEndsOpenStreamsWithUnavailable) {
 
 TEST_F(SignaalServiceTest, CountsSentSignalsPerOrganisation) {
   auto a = StubAs(kOrgA);
-  Result as_a = Read(*a, kOrgA, "", 2);
-  ASSERT_EQ(as_a.berichten.size(), 2u);
+  // The handler counts a message after writing it and before writing the
+  // next: having the third proves the first two were counted.
+  Result as_a = Read(*a, kOrgA, "", 3);
+  ASSERT_EQ(as_a.berichten.size(), 3u);
   const prometheus::Counter& sent = metrics_.Sent(kOrgA);
   EXPECT_GE(sent.Value(), 2.0);
+}
+
+TEST_F(SignaalServiceTest, PlaintextModeTakesTheOrganisationFromTheRequest) {
+  auto identiteit = OrganisatieIdentiteit::FromCsv(testing::OrganisatieTabelCsv());
+  ASSERT_TRUE(identiteit.ok());
+  SignaalServiceOptions options;
+  options.kafka.bootstrap_servers = cluster_->bootstrap_servers();
+  options.plaintext = true;
+  SignaalServiceImpl service(options,
+                             std::make_shared<const OrganisatieIdentiteit>(*std::move(identiteit)),
+                             metrics_);
+  grpc_util::TlsOptions tls;
+  tls.plaintext = true;
+  auto server = grpc_util::Server::Start("127.0.0.1:0", tls, {&service});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SignaalService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  EXPECT_EQ(Ids(Read(*stub, kOrgB, "", 2)), (std::vector<std::string>{"b1", "b2"}));
+  EXPECT_EQ(Read(*stub, "", "", 1).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  service.Stop();
+  (*server)->Shutdown(absl::Seconds(1));
+}
+
+// An endless backlog for one organisation, from the cursor's offset on
+// (the embedded cluster keeps only a few MB per partition, less than gRPC and
+// the kernel buffer for a client that stops reading).
+class EndlessReader final : public AfleveringReader {
+ public:
+  explicit EndlessReader(int64_t next) : next_(next) {
+    signaal_.set_organisatie(kOrgA);
+    signaal_.mutable_melding()->set_school_actie(std::string(32 * 1024, 'x'));
+  }
+  absl::StatusOr<std::optional<kafka::InRecord>> Poll(absl::Duration) override {
+    signaal_.set_signaal_id(absl::StrCat("s", next_));
+    kafka::InRecord record;
+    record.partition = 0;
+    record.offset = next_++;
+    record.key = kOrgA;
+    record.value = signaal_.SerializeAsString();
+    return std::optional<kafka::InRecord>(std::move(record));
+  }
+  int32_t partition_count() const override { return 1; }
+
+ private:
+  int64_t next_;
+  v1::Signaal signaal_;
+};
+
+// A client that stops reading: gRPC flow control blocks the writes, the
+// subscriber's buffer fills and the stream ends with RESOURCE_EXHAUSTED
+// instead of the server holding everything in memory.
+TEST_F(SignaalServiceTest, SlowSubscriberIsCutOffWithResourceExhausted) {
+  auto identiteit = OrganisatieIdentiteit::FromCsv(testing::OrganisatieTabelCsv());
+  ASSERT_TRUE(identiteit.ok());
+  SignaalServiceOptions options;
+  options.reader_factory = [](const Cursor& start) -> absl::StatusOr<std::unique_ptr<AfleveringReader>> {
+    auto it = start.next_offsets.find(0);
+    return std::make_unique<EndlessReader>(it == start.next_offsets.end() ? 0 : it->second);
+  };
+  options.buffer_capacity = 4;
+  options.slow_subscriber_timeout = absl::Milliseconds(100);
+  options.stuck_subscriber_grace = absl::Hours(1);  // this client reads again
+  prometheus::Registry registry;
+  DeliveryMetrics metrics(registry);
+  SignaalServiceImpl service(options,
+                             std::make_shared<const OrganisatieIdentiteit>(*std::move(identiteit)),
+                             metrics);
+  grpc_util::TlsOptions tls;
+  tls.cert_file = Certs().server_cert;
+  tls.key_file = Certs().server_key;
+  tls.ca_file = Certs().ca;
+  auto server = grpc_util::Server::Start("127.0.0.1:0", tls, {&service});
+  ASSERT_TRUE(server.ok()) << server.status();
+  grpc_util::TlsOptions client_tls;
+  client_tls.cert_file = Certs().Cert(kOrgA);
+  client_tls.key_file = Certs().Key(kOrgA);
+  client_tls.ca_file = Certs().ca;
+  auto stub = v1::SignaalService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*server)->port()), *grpc_util::ChannelCredentials(client_tls)));
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kRpcDeadline);
+  v1::SubscribeRequest request;
+  request.set_organisatie(kOrgA);
+  auto reader = stub->Subscribe(&context, request);
+  v1::SignaalBericht bericht;
+  ASSERT_TRUE(reader->Read(&bericht));
+  // Stop reading until the server has given up on us.
+  prometheus::Counter& cut_off = metrics.CutOff(kOrgA);
+  while (cut_off.Value() < 1) absl::SleepFor(absl::Milliseconds(1));
+  int received = 1;
+  v1::SignaalBericht last = bericht;
+  while (reader->Read(&bericht)) {
+    ++received;
+    last = bericht;
+  }
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_EQ(last.signaal().signaal_id(), absl::StrCat("s", received - 1));
+  // The last cursor received resumes right after the last message received.
+  Result resumed = Read(*stub, kOrgA, last.cursor(), 1);
+  ASSERT_EQ(resumed.berichten.size(), 1u) << resumed.status.error_message();
+  EXPECT_EQ(resumed.berichten[0].signaal().signaal_id(), absl::StrCat("s", received));
+  service.Stop();
+  (*server)->Shutdown(absl::Seconds(1));
 }
 
 // `inbeeld subscribe` against the same server.

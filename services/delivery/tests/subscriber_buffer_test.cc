@@ -54,6 +54,32 @@ TEST(SubscriberBufferTest, KeepingUpIsNeverCutOff) {
   EXPECT_FALSE(buffer.closed());
 }
 
+TEST(SubscriberBufferTest, AFullBufferWaitsForTheSubscriberToTakeOne) {
+  SubscriberBuffer buffer(1);
+  ASSERT_TRUE(buffer.Push(Bericht("1")));
+  std::thread subscriber([&] {
+    // Takes one message once the producer is (about to be) waiting for room.
+    absl::StatusOr<std::optional<Aflevering>> next;
+    do {
+      next = buffer.Pop(absl::Seconds(10));
+    } while (next.ok() && !next->has_value());
+  });
+  // Waits (up to a generous bound, never reached in practice) instead of
+  // cutting the subscriber off.
+  EXPECT_TRUE(buffer.Push(Bericht("2"), absl::Seconds(60)));
+  subscriber.join();
+  EXPECT_FALSE(buffer.closed());
+}
+
+TEST(SubscriberBufferTest, CloseWakesAWaitingPush) {
+  SubscriberBuffer buffer(1);
+  ASSERT_TRUE(buffer.Push(Bericht("1")));
+  std::thread stopper([&] { buffer.Close(absl::UnavailableError("stop"), true); });
+  EXPECT_FALSE(buffer.Push(Bericht("2"), absl::Seconds(60)));
+  stopper.join();
+  EXPECT_EQ(buffer.Pop(absl::ZeroDuration()).status().code(), absl::StatusCode::kUnavailable);
+}
+
 TEST(SubscriberBufferTest, CloseKeepingPendingDeliversThemFirst) {
   SubscriberBuffer buffer(10);
   ASSERT_TRUE(buffer.Push(Bericht("1")));

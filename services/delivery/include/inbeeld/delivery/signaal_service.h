@@ -3,6 +3,7 @@
 // (inbeeld.aflevering.v1, keyed by organisation id) to that organisation,
 // authenticated by its client certificate. See signaal_service.proto for the
 // contract (at-least-once, cursor, cut-off).
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -10,6 +11,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "inbeeld/delivery/aflevering_reader.h"
+#include "inbeeld/delivery/cursor.h"
 #include "inbeeld/delivery/metrics.h"
 #include "inbeeld/delivery/organisatie_identiteit.h"
 #include "inbeeld/kafka/kafka.h"
@@ -20,16 +23,27 @@ namespace inbeeld::delivery {
 
 class Abonnement;
 
+// Opens the reader for one subscription, positioned at `start`.
+using ReaderFactory =
+    std::function<absl::StatusOr<std::unique_ptr<AfleveringReader>>(const Cursor& start)>;
+
 struct SignaalServiceOptions {
   kafka::ClientOptions kafka;
   std::string topic = std::string(kafka::kTopicAflevering);
-  // Messages held per subscriber before it is cut off.
+  // Messages held per subscriber; a subscriber that leaves the buffer full
+  // for slow_subscriber_timeout is cut off.
   size_t buffer_capacity = 1000;
+  absl::Duration slow_subscriber_timeout = absl::Seconds(30);
+  // A cut-off subscriber that neither reads nor disconnects is cancelled
+  // after this grace (it then sees CANCELLED instead of RESOURCE_EXHAUSTED).
+  absl::Duration stuck_subscriber_grace = absl::Seconds(30);
   // Dev only: no client certificate, the organisation comes from the request.
   bool plaintext = false;
   // How often a waiting handler checks for cancellation and shutdown.
   absl::Duration poll_interval = absl::Milliseconds(200);
   absl::Duration metadata_timeout = absl::Seconds(5);
+  // Unset: AfleveringReader::Open on `kafka` and `topic` (tests inject).
+  ReaderFactory reader_factory;
 };
 
 class SignaalServiceImpl final : public v1::SignaalService::Service {

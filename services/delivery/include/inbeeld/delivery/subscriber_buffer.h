@@ -2,8 +2,9 @@
 // The bounded hand-over between a subscription's Kafka reader thread and the
 // gRPC handler that writes to the client. Bounded so that a slow subscriber
 // costs at most `capacity` messages of memory: when the reader finds it full,
-// the subscriber is cut off (RESOURCE_EXHAUSTED) and resumes later from its
-// last cursor, instead of the server buffering without limit.
+// and stays full (the client takes nothing for a while), the subscriber is
+// cut off (RESOURCE_EXHAUSTED) and resumes later from its last cursor,
+// instead of the server buffering without limit.
 #include <cstddef>
 #include <deque>
 #include <optional>
@@ -33,11 +34,13 @@ class SubscriberBuffer {
   SubscriberBuffer(const SubscriberBuffer&) = delete;
   SubscriberBuffer& operator=(const SubscriberBuffer&) = delete;
 
-  // Appends a message. When the buffer is full the subscriber is cut off: the
-  // pending messages are dropped (the client resumes from the last cursor it
-  // received), the buffer closes with RESOURCE_EXHAUSTED and Push returns
-  // false. Also false once closed.
-  bool Push(Aflevering aflevering);
+  // Appends a message, waiting up to `wait_for_room` while the buffer is
+  // full (a subscriber replaying a backlog is slower than Kafka, and that is
+  // fine as long as it keeps taking messages). When it is still full after
+  // that, the subscriber is cut off: the pending messages are dropped (the
+  // client resumes from the last cursor it received), the buffer closes with
+  // RESOURCE_EXHAUSTED and Push returns false. Also false once closed.
+  bool Push(Aflevering aflevering, absl::Duration wait_for_room = absl::ZeroDuration());
 
   // Ends the stream with `status` (non-OK). With `discard_pending` the
   // messages not yet taken are dropped, otherwise Pop hands them out first.
