@@ -43,7 +43,7 @@ int Run(int argc, char** argv) {
   absl::StatusOr<inbeeld::util::Config> config = inbeeld::util::Config::Parse(
       argc, argv,
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key",
-       "tls-ca", "pseudonym-secret", "log-level", "organisaties", "buffer-size"});
+       "tls-ca", "pseudonym-secret", "log-level", "organisaties", "buffer-size", "health-listen"});
   if (!config.ok()) {
     std::fprintf(stderr, "inbeeld-delivery: %s\n", config.status().ToString().c_str());
     return 2;
@@ -105,19 +105,28 @@ int Run(int argc, char** argv) {
       std::make_shared<const inbeeld::delivery::OrganisatieIdentiteit>(*std::move(identiteit)),
       metrics);
 
+  // --health-listen: plaintext grpc.health.v1 only, for the kubelet's probe.
+  inbeeld::grpc_util::ServerOptions server_options;
+  server_options.health_listen = config->GetString("health-listen", "");
   absl::StatusOr<std::unique_ptr<inbeeld::grpc_util::Server>> server =
       inbeeld::grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:0"), tls,
-                                        {&service});
+                                        {&service}, server_options);
   if (!server.ok()) return Fail("cannot start the gRPC server", server.status());
 
   const std::string grpc_address = (*server)->address();
   const std::string metrics_address = (*metrics_server)->address();
-  LogInfo("delivery ready", {{"grpc", grpc_address}, {"metrics", metrics_address}});
+  const std::string health_address = (*server)->health_address();
+  LogInfo("delivery ready",
+          {{"grpc", grpc_address}, {"metrics", metrics_address}, {"health", health_address}});
   if (std::string ready = config->GetString("ready-file", ""); !ready.empty()) {
+    const std::string health_field =
+        health_address.empty()
+            ? ""
+            : absl::StrCat(",\"health\":\"", inbeeld::util::JsonEscape(health_address), "\"");
     absl::Status written = WriteReadyFile(
         ready, absl::StrCat("{\"service\":\"delivery\",\"grpc\":\"",
                             inbeeld::util::JsonEscape(grpc_address), "\",\"metrics\":\"",
-                            inbeeld::util::JsonEscape(metrics_address), "\"}"));
+                            inbeeld::util::JsonEscape(metrics_address), "\"", health_field, "}"));
     if (!written.ok()) return Fail("cannot write the ready file", written);
   }
 

@@ -1,5 +1,7 @@
 // inbeeld-ingest: the gRPC MeldingService in front of the four event topics.
 #include <iostream>
+#include <map>
+#include <string>
 
 #include "inbeeld/grpc/server.h"
 #include "inbeeld/identity/pseudonym.h"
@@ -19,12 +21,19 @@ int Main(int argc, char** argv) {
   auto config = util::Config::Parse(
       argc, argv,
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key", "tls-ca",
-       "pseudonym-secret", "log-level", "produce-timeout", "dedup-window", "kafka-config"});
+       "pseudonym-secret", "log-level", "produce-timeout", "dedup-window", "kafka-config", "health-listen"});
   if (!config.ok()) {
     std::cerr << "inbeeld-ingest: " << config.status().message() << "\n";
     return 2;
   }
   util::InitLogging("ingest", config->GetString("log-level", ""));
+  // Set but empty (an unfilled Kubernetes secret, `INBEELD_PSEUDONYM_SECRET=`)
+  // is a deployment mistake, never a request for the development secret.
+  if (config->Has("pseudonym-secret") && config->GetString("pseudonym-secret", "").empty()) {
+    util::LogError("INBEELD_PSEUDONYM_SECRET / --pseudonym-secret is set but empty; refusing to start",
+                   {{"hint", "set at least 16 (better 32) random bytes from the secret store"}});
+    return 2;
+  }
   auto secret = identity::Pseudonymizer::Create(
       config->GetString("pseudonym-secret", identity::Pseudonymizer::kDevelopmentSecret));
   if (!secret.ok()) {
@@ -67,17 +76,22 @@ int Main(int argc, char** argv) {
   grpc_util::TlsOptions tls{*plaintext, config->GetString("tls-cert", ""), config->GetString("tls-key", ""),
                             config->GetString("tls-ca", ""), true};
   if (tls.plaintext) util::LogWarn("gRPC without TLS (--plaintext): local development only");
-  auto server = grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:50051"), tls, {&service});
+  grpc_util::ServerOptions server_options;
+  server_options.health_listen = config->GetString("health-listen", "");
+  auto server = grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:50051"), tls, {&service},
+                                         server_options);
   if (!server.ok()) {
     util::LogError("cannot start gRPC", {{"error", std::string(server.status().message())}});
     return 1;
   }
-  util::LogInfo("ingest ready", {{"grpc", (*server)->address()}, {"metrics", (*metrics)->address()}});
+  util::LogInfo("ingest ready", {{"grpc", (*server)->address()},
+                                 {"metrics", (*metrics)->address()},
+                                 {"health", (*server)->health_address()}});
   if (config->Has("ready-file")) {
-    if (auto s = util::WriteReadyFile(config->GetString("ready-file", ""),
-                                      {{"service", "ingest"}, {"grpc", (*server)->address()},
-                                       {"metrics", (*metrics)->address()}});
-        !s.ok()) {
+    std::map<std::string, std::string> ready = {
+        {"service", "ingest"}, {"grpc", (*server)->address()}, {"metrics", (*metrics)->address()}};
+    if ((*server)->health_port() != 0) ready["health"] = (*server)->health_address();
+    if (auto s = util::WriteReadyFile(config->GetString("ready-file", ""), ready); !s.ok()) {
       util::LogError("cannot write ready file", {{"error", std::string(s.message())}});
       return 1;
     }

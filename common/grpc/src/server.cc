@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "inbeeld/util/log.h"
@@ -14,6 +16,32 @@ namespace inbeeld::grpc_util {
 
 // Defined in metrics_interceptor.cc.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeMetricsInterceptorFactory();
+
+namespace {
+
+// Drops every ServerBuilder plugin (the process-wide reflection plugin in
+// particular), so the health listener exposes grpc.health.v1 and nothing else.
+class NoPluginsOption final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->clear();
+  }
+};
+
+// "0.0.0.0:1234" → the host part clients on this machine can dial.
+std::string DialHost(const std::string& listen_address) {
+  std::string host = listen_address.substr(0, listen_address.rfind(':'));
+  if (host == "0.0.0.0" || host == "[::]" || host.empty()) host = "127.0.0.1";
+  return host;
+}
+
+void SetHealth(grpc::Server* server, bool serving) {
+  if (server == nullptr) return;
+  if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(serving);
+}
+
+}  // namespace
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -69,6 +97,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address
                                                       const TlsOptions& tls,
                                                       std::vector<grpc::Service*> services,
                                                       int max_receive_message_bytes) {
+  ServerOptions options;
+  options.max_receive_message_bytes = max_receive_message_bytes;
+  return Start(address, tls, std::move(services), options);
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address,
+                                                      const TlsOptions& tls,
+                                                      std::vector<grpc::Service*> services,
+                                                      const ServerOptions& options) {
+  const int max_receive_message_bytes = options.max_receive_message_bytes;
   auto creds = ServerCredentials(tls);
   if (!creds.ok()) return creds.status();
   grpc::EnableDefaultHealthCheckService(true);
@@ -87,20 +125,39 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address
     return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", address));
   }
   server->port_ = port;
-  server->host_ = address.substr(0, address.rfind(':'));
-  if (server->host_ == "0.0.0.0" || server->host_ == "[::]") server->host_ = "127.0.0.1";
-  if (auto* health = server->server_->GetHealthCheckService()) {
-    health->SetServingStatus(true);
+  server->host_ = DialHost(address);
+  if (!options.health_listen.empty()) {
+    // Default health service only (EnableDefaultHealthCheckService above is
+    // process-wide); no interceptor, so probes do not show up in the
+    // application's request metrics.
+    grpc::ServerBuilder health_builder;
+    int health_port = 0;
+    health_builder.AddListeningPort(options.health_listen, grpc::InsecureServerCredentials(), &health_port);
+    health_builder.SetOption(std::make_unique<NoPluginsOption>());
+    server->health_server_ = health_builder.BuildAndStart();
+    if (!server->health_server_ || health_port == 0) {
+      return absl::UnavailableError(absl::StrCat("cannot listen for gRPC health on ", options.health_listen));
+    }
+    server->health_port_ = health_port;
+    server->health_host_ = DialHost(options.health_listen);
   }
+  // SERVING only once both listeners are up.
+  SetHealth(server->server_.get(), true);
+  SetHealth(server->health_server_.get(), true);
   return server;
 }
 
 std::string Server::address() const { return absl::StrCat(host_, ":", port_); }
 
+std::string Server::health_address() const {
+  return health_server_ ? absl::StrCat(health_host_, ":", health_port_) : "";
+}
+
 void Server::Shutdown(absl::Duration drain) {
   if (shut_down_ || !server_) return;
   shut_down_ = true;
-  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(false);
+  SetHealth(health_server_.get(), false);
+  SetHealth(server_.get(), false);
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain));
 }
 
@@ -108,6 +165,9 @@ void Server::Wait() {
   if (server_) server_->Wait();
 }
 
-Server::~Server() { Shutdown(absl::Seconds(1)); }
+Server::~Server() {
+  Shutdown(absl::Seconds(1));
+  if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
+}
 
 }  // namespace inbeeld::grpc_util

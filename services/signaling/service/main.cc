@@ -1,6 +1,8 @@
 // inbeeld-signaling: the Leerplichtwet rules over the event topics.
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "inbeeld/grpc/server.h"
@@ -23,7 +25,7 @@ int Main(int argc, char** argv) {
       argc, argv,
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key", "tls-ca",
        "pseudonym-secret", "log-level", "state-dir", "group", "tick", "date-file", "grace-days",
-       "buitenland-wacht-days", "geen-nieuws-days", "lrv-days", "sync-writes", "kafka-config"});
+       "buitenland-wacht-days", "geen-nieuws-days", "lrv-days", "sync-writes", "kafka-config", "health-listen"});
   if (!config.ok()) {
     std::cerr << "inbeeld-signaling: " << config.status().message() << "\n";
     return 2;
@@ -33,6 +35,13 @@ int Main(int argc, char** argv) {
     util::LogError(what, {{"error", Err(s)}});
     return 2;
   };
+  // Set but empty (an unfilled Kubernetes secret, `INBEELD_PSEUDONYM_SECRET=`)
+  // is a deployment mistake, never a request for the development secret.
+  if (config->Has("pseudonym-secret") && config->GetString("pseudonym-secret", "").empty()) {
+    util::LogError("INBEELD_PSEUDONYM_SECRET / --pseudonym-secret is set but empty; refusing to start",
+                   {{"hint", "set at least 16 (better 32) random bytes from the secret store"}});
+    return 2;
+  }
   auto secret = identity::Pseudonymizer::Create(
       config->GetString("pseudonym-secret", identity::Pseudonymizer::kDevelopmentSecret));
   if (!secret.ok()) return fail("bad configuration", secret.status());
@@ -87,7 +96,10 @@ int Main(int argc, char** argv) {
   grpc_util::TlsOptions tls{*plaintext, config->GetString("tls-cert", ""), config->GetString("tls-key", ""),
                             config->GetString("tls-ca", ""), true};
   if (tls.plaintext) util::LogWarn("gRPC without TLS (--plaintext): local development only");
-  auto server = grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:50053"), tls, {&status_service});
+  grpc_util::ServerOptions server_options;
+  server_options.health_listen = config->GetString("health-listen", "");
+  auto server = grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:50053"), tls,
+                                         {&status_service}, server_options);
   if (!server.ok()) return fail("cannot start gRPC", server.status());
 
   std::atomic<bool> failed{false};
@@ -97,12 +109,14 @@ int Main(int argc, char** argv) {
       failed = true;
     }
   });
-  util::LogInfo("signaling ready", {{"grpc", (*server)->address()}, {"metrics", (*metrics)->address()}});
+  util::LogInfo("signaling ready", {{"grpc", (*server)->address()},
+                                    {"metrics", (*metrics)->address()},
+                                    {"health", (*server)->health_address()}});
   if (config->Has("ready-file")) {
-    if (auto s = util::WriteReadyFile(config->GetString("ready-file", ""),
-                                      {{"service", "signaling"}, {"grpc", (*server)->address()},
-                                       {"metrics", (*metrics)->address()}});
-        !s.ok()) {
+    std::map<std::string, std::string> ready = {
+        {"service", "signaling"}, {"grpc", (*server)->address()}, {"metrics", (*metrics)->address()}};
+    if ((*server)->health_port() != 0) ready["health"] = (*server)->health_address();
+    if (auto s = util::WriteReadyFile(config->GetString("ready-file", ""), ready); !s.ok()) {
       return fail("cannot write ready file", s);
     }
   }

@@ -3,6 +3,8 @@
 // given), grpc.health.v1 health checking, server reflection, and an
 // interceptor that counts requests by method and status code with a latency
 // histogram (inbeeld_grpc_server_handled_total, inbeeld_grpc_server_handling_seconds).
+// Optionally a second, plaintext listener that serves only grpc.health.v1, for
+// probes that cannot do (mutual) TLS, such as the kubelet's native grpc probe.
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +29,16 @@ struct TlsOptions {
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const TlsOptions& tls);
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(const TlsOptions& tls);
 
+struct ServerOptions {
+  int max_receive_message_bytes = 4 * 1024 * 1024;
+  // When not empty ("0.0.0.0:50052", "127.0.0.1:0"): a second server WITHOUT
+  // TLS on this address that serves only grpc.health.v1 (no reflection, no
+  // application services) and mirrors the main server's health. Plaintext is
+  // acceptable because the health status is the only thing it reveals; the
+  // kubelet's grpc probe can neither do TLS nor present a client certificate.
+  std::string health_listen;
+};
+
 class Server {
  public:
   // Builds and starts a server on `address` ("127.0.0.1:0" picks a port) with
@@ -34,20 +46,31 @@ class Server {
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const std::string& address, const TlsOptions& tls, std::vector<grpc::Service*> services,
       int max_receive_message_bytes = 4 * 1024 * 1024);
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const std::string& address, const TlsOptions& tls,
+                                                       std::vector<grpc::Service*> services,
+                                                       const ServerOptions& options);
   ~Server();
 
   int port() const { return port_; }
   std::string address() const;
-  // Orderly shutdown: health NOT_SERVING, stop accepting, wait for in-flight
-  // calls up to `drain`, then cancel what is left.
+  // The health-only listener; 0 / "" when ServerOptions::health_listen was empty.
+  int health_port() const { return health_port_; }
+  std::string health_address() const;
+  // Orderly shutdown: health NOT_SERVING (on both listeners), stop accepting,
+  // wait for in-flight calls up to `drain`, then cancel what is left. The
+  // health listener keeps answering NOT_SERVING until the Server is destroyed,
+  // so a readiness probe sees the drain instead of a refused connection.
   void Shutdown(absl::Duration drain);
   void Wait();
 
  private:
   Server() = default;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;
   std::string host_;
+  std::string health_host_;
   int port_ = 0;
+  int health_port_ = 0;
   bool shut_down_ = false;
 };
 
