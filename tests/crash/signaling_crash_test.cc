@@ -44,6 +44,9 @@ constexpr int kWeeks = 16;
 constexpr char kSecret[] = "crash-test-secret-0123456789";
 constexpr uint32_t kSeed = 20240108;
 const absl::CivilDay kStart(2024, 1, 8);  // a Monday
+// A restarted member waits for the killed one's session to expire (the mock
+// rebalances after session.timeout.ms - 1 s): keep that short.
+constexpr char kKafkaConfig[] = "session.timeout.ms=3000,heartbeat.interval.ms=500";
 
 // The chunk's records, and the marker leerlingen whose committed state proves
 // the chunk was consumed: one per (event topic, partition), each the last
@@ -110,13 +113,21 @@ std::vector<ChunkRecords> EncodeScenario(const Scenario& scenario, const identit
   return out;
 }
 
-enum class KillPoint { kMidChunk, kAfterChunk, kAfterDateStep };
+enum class KillPoint {
+  kMidChunk,       // part of the chunk produced, after a random delay
+  kAfterChunk,     // whole chunk produced, after a random delay
+  kWhileApplying,  // as soon as events_applied_total moves: inside a batch
+  kAfterDateStep,  // date moved, after a random delay
+  kDuringTick,     // date moved, as soon as timer_firings_total moves: inside a tick
+};
 
 std::string Name(KillPoint p) {
   switch (p) {
     case KillPoint::kMidChunk: return "mid-chunk";
     case KillPoint::kAfterChunk: return "after-chunk";
+    case KillPoint::kWhileApplying: return "while-applying";
     case KillPoint::kAfterDateStep: return "after-date-step";
+    case KillPoint::kDuringTick: return "during-tick";
   }
   return "";
 }
@@ -127,15 +138,17 @@ struct Kill {
   int delay_ms;  // after the point, before SIGKILL: lands in a batch or a tick
 };
 
-// 7 kills on distinct chunks, at least two right after a date step.
+// 8 kills on distinct chunks: every kind of moment, the ones inside a batch
+// or a tick twice.
 std::vector<Kill> PlanKills(uint32_t seed, size_t chunks) {
   std::mt19937 rng(seed);
   std::vector<size_t> candidates;
   for (size_t k = 1; k + 1 < chunks; ++k) candidates.push_back(k);
   std::shuffle(candidates.begin(), candidates.end(), rng);
-  std::vector<KillPoint> points = {KillPoint::kMidChunk,      KillPoint::kAfterChunk, KillPoint::kAfterDateStep,
-                                   KillPoint::kMidChunk,      KillPoint::kAfterDateStep, KillPoint::kAfterChunk,
-                                   KillPoint::kAfterDateStep};
+  std::vector<KillPoint> points = {KillPoint::kMidChunk,      KillPoint::kWhileApplying, KillPoint::kDuringTick,
+                                   KillPoint::kAfterChunk,    KillPoint::kAfterDateStep, KillPoint::kWhileApplying,
+                                   KillPoint::kDuringTick,    KillPoint::kMidChunk};
+  std::shuffle(points.begin(), points.end(), rng);
   std::vector<Kill> kills;
   for (size_t i = 0; i < points.size() && i < candidates.size(); ++i) {
     kills.push_back({candidates[i], points[i], static_cast<int>(rng() % 250)});
@@ -206,17 +219,31 @@ class SignalingCrashTest : public ::testing::Test {
     auto producer = kafka::Producer::Create(kopts);
     ASSERT_TRUE(producer.ok()) << producer.status();
 
-    SignalingUnderTest service({name, kopts.bootstrap_servers, dir_.path(), kSecret});
+    SignalingUnderTest service({name, kopts.bootstrap_servers, dir_.path(), kSecret, kKafkaConfig});
     ASSERT_TRUE(service.SetToday(chunks.front().first_day).ok());
     ASSERT_TRUE(service.Start().ok());
     std::mt19937 rng(seed);
-    auto kill_and_restart = [&](const Kill& kill) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(kill.delay_ms));
+    auto metric = [&](const std::string& name) {
+      auto v = service.Metric(name);
+      return v.ok() ? *v : 0.0;  // a labelled family appears with its first sample
+    };
+    // SIGKILL after the kill's delay or, with `counter`, as soon as that
+    // counter passes `before` (the process is then inside a batch or tick).
+    auto kill_and_restart = [&](const Kill& kill, const std::string& counter, double before) {
+      std::string when = absl::StrCat("+", kill.delay_ms, " ms");
+      if (counter.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(kill.delay_ms));
+      } else {
+        const absl::Time bound = absl::Now() + absl::Seconds(5);
+        bool moved = false;
+        while (!moved && absl::Now() < bound) moved = metric(counter) > before;
+        when = moved ? counter + " moved" : counter + " did not move in 5 s: killed idle";
+      }
       ASSERT_TRUE(service.Running()) << "died on its own before kill: " << service.LogTail();
       ASSERT_TRUE(service.Kill().ok());
       ++result->kills;
       std::cout << "[" << name << "] SIGKILL " << result->kills << " at chunk " << kill.chunk << " ("
-                << Name(kill.point) << " +" << kill.delay_ms << " ms)\n";
+                << Name(kill.point) << ", " << when << ")" << std::endl;
       auto s = service.Start();
       ASSERT_TRUE(s.ok()) << s << service.LogTail();
     };
@@ -233,21 +260,28 @@ class SignalingCrashTest : public ::testing::Test {
       for (const Kill& x : kills) {
         if (x.chunk == k) kill = x;
       }
-      if (kill && kill->point == KillPoint::kMidChunk) {
-        const size_t half = static_cast<size_t>(rng() % c.records.size());
-        produce(c.records, 0, half);
-        kill_and_restart(*kill);
-        produce(c.records, half, c.records.size());
+      auto at = [&](KillPoint p) { return kill && kill->point == p; };
+      const char kApplied[] = "inbeeld_signaling_events_applied_total";
+      const char kFirings[] = "inbeeld_signaling_timer_firings_total";
+      const double applied_before = at(KillPoint::kWhileApplying) ? metric(kApplied) : 0;
+      if (at(KillPoint::kMidChunk)) {
+        const size_t part = static_cast<size_t>(rng() % c.records.size());
+        produce(c.records, 0, part);
+        kill_and_restart(*kill, "", 0);
+        produce(c.records, part, c.records.size());
       } else {
         produce(c.records, 0, c.records.size());
-        if (kill && kill->point == KillPoint::kAfterChunk) kill_and_restart(*kill);
+        if (at(KillPoint::kAfterChunk)) kill_and_restart(*kill, "", 0);
+        if (at(KillPoint::kWhileApplying)) kill_and_restart(*kill, kApplied, applied_before);
       }
       if (HasFatalFailure()) return;
       absl::Status committed = service.WaitCommitted(c.markers, absl::Seconds(90));
       ASSERT_TRUE(committed.ok()) << "chunk " << k << ": " << committed << "\n" << service.LogTail();
       const absl::CivilDay next = k + 1 < chunks.size() ? chunks[k + 1].first_day : final_day;
+      const double firings_before = at(KillPoint::kDuringTick) ? metric(kFirings) : 0;
       ASSERT_TRUE(service.SetToday(next).ok());
-      if (kill && kill->point == KillPoint::kAfterDateStep) kill_and_restart(*kill);
+      if (at(KillPoint::kAfterDateStep)) kill_and_restart(*kill, "", 0);
+      if (at(KillPoint::kDuringTick)) kill_and_restart(*kill, kFirings, firings_before);
       if (HasFatalFailure()) return;
     }
     // Idle: a whole tick on the final date, then the signal set must hold
@@ -285,12 +319,14 @@ TEST_F(SignalingCrashTest, KilledAndRestartedServiceEmitsExactlyTheReferenceSign
   size_t total = 0;
   for (const auto& c : chunks) total += c.records.size();
 
+  // The runs are independent (own cluster, state dir, group): run them side
+  // by side; the crash run mostly waits for group rejoins.
   RunResult reference;
-  Play("reference", chunks, scenario.final_day, {}, kSeed, &reference);
-  ASSERT_FALSE(HasFatalFailure());
+  std::thread reference_run([&] { Play("reference", chunks, scenario.final_day, {}, kSeed, &reference); });
   const std::vector<Kill> kills = PlanKills(kSeed, chunks.size());
   RunResult crashed;
   Play("crash", chunks, scenario.final_day, kills, kSeed, &crashed);
+  reference_run.join();
   ASSERT_FALSE(HasFatalFailure());
 
   std::map<std::string, int> per_soort;

@@ -97,7 +97,7 @@ absl::Status SignalingUnderTest::Start() {
       {"--kafka=" + config_.bootstrap, "--state-dir=" + state_dir_, "--date-file=" + date_file_, "--tick=200ms",
        "--plaintext", "--grpc-listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0", "--ready-file=" + ready,
        "--pseudonym-secret=" + config_.pseudonym_secret, "--sync-writes=true", "--group=" + config_.name,
-       "--log-level=warn"},
+       "--log-level=warn", "--kafka-config=" + config_.kafka_config},
       log_prefix_);
   if (!child.ok()) return child.status();
   process_ = std::move(*child);

@@ -22,6 +22,7 @@ struct ServiceConfig {
   std::string bootstrap;   // embedded cluster
   std::string work_dir;    // state dir, date file, ready files and logs go here
   std::string pseudonym_secret;
+  std::string kafka_config;  // --kafka-config (librdkafka overrides)
 };
 
 class SignalingUnderTest {
