@@ -83,9 +83,9 @@ std::vector<DemoStep> DemoScenario(absl::CivilDay t) {
   // Jongere 2: changes school within the grace period: no signal.
   const absl::CivilDay j2 = years_ago(10, 100);
   steps.push_back({"jongere 2 wisselt van school binnen 7 dagen: geen signaal",
-                   Uitschrijving(2, j2, "07NU", "0344", t - 15, v1::UITSCHRIJFREDEN_ANDERE_SCHOOL, "demo-2-uit")});
+                   Uitschrijving(2, j2, "07NU", "0344", t - 15, v1::UITSCHRIJFREDEN_ANDERE_SCHOOL, "demo-2-uit"), 2});
   steps.push_back({"jongere 2 ingeschreven op de nieuwe school",
-                   Inschrijving(2, j2, "12AB", "0344", t - 13, v1::ONDERWIJSSOORT_PO, "demo-2-in")});
+                   Inschrijving(2, j2, "12AB", "0344", t - 13, v1::ONDERWIJSSOORT_PO, "demo-2-in"), 2});
   // Jongere 3: a verzuimmelding.
   {
     v1::Event e;
@@ -99,7 +99,7 @@ std::vector<DemoStep> DemoScenario(absl::CivilDay t) {
     m->set_woongemeente("0363");
     m->set_soort(v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN);
     m->set_meldingsdatum(D(t - 2));
-    m->set_begindatum(D(t - 30));
+    m->set_begindatum(D(t - 20));
     m->set_verzuim_uren(17);
     m->set_verzuim_dagen(5);
     m->set_actie_gemeente_gewenst(true);

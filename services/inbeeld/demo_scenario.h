@@ -17,6 +17,9 @@ std::string SyntheticBsn(int seed);
 struct DemoStep {
   std::string description;  // what a watcher should expect, no personal data
   v1::Event event;
+  // Steps with the same non-zero group travel in one MeldBatch (a school
+  // system delivering its day's mutaties together).
+  int batch_group = 0;
 };
 
 std::vector<DemoStep> DemoScenario(absl::CivilDay today);

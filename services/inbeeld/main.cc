@@ -7,7 +7,7 @@
 
 #include "run_command.h"
 #if INBEELD_HAVE_REPLAY
-#include "replay.h"
+#include "services/signaling/replay/replay.h"
 #endif
 #if INBEELD_HAVE_SUBSCRIBE
 #include "subscribe_command.h"
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "run") return inbeeld::cli::RunMain(args, argv[0]);
 #if INBEELD_HAVE_REPLAY
-  if (command == "replay") return inbeeld::replay::ReplayMain(args);
+  if (command == "replay") return inbeeld::signaling::ReplayMain(args);
 #endif
 #if INBEELD_HAVE_SUBSCRIBE
   if (command == "subscribe") return inbeeld::cli::SubscribeMain(args);

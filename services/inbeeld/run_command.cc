@@ -93,7 +93,7 @@ std::vector<std::string> TlsArgs(const TlsFiles& tls) {
 // The first client certificate in the TLS dir whose name starts with `prefix`.
 std::pair<std::string, std::string> ClientCert(const TlsFiles& tls, const std::string& prefix) {
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(tls.dir, ec)) {
+  for (const auto& entry : fs::directory_iterator(tls.dir + "/clients", ec)) {
     std::string name = entry.path().filename().string();
     if (name.rfind(prefix, 0) == 0 && name.size() > 4 && name.substr(name.size() - 4) == ".crt") {
       std::string key = entry.path().string();
@@ -125,9 +125,30 @@ void PlayDemo(const std::string& ingest_address, const TlsFiles& tls, const iden
   chargs.SetSslTargetNameOverride("localhost");
   auto stub = v1::MeldingService::NewStub(grpc::CreateCustomChannel(ingest_address, *creds, chargs));
   const absl::CivilDay today = util::TodayUtc();
-  int jongere = 0;
-  for (const DemoStep& step : DemoScenario(today)) {
-    (void)jongere;
+  const std::vector<DemoStep> steps = DemoScenario(today);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const DemoStep& step = steps[i];
+    if (step.batch_group != 0) {
+      // A group travels in one MeldBatch: the school's mutaties of a day together.
+      grpc::ClientContext bctx;
+      bctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      v1::BatchAntwoord answer;
+      auto writer = stub->MeldBatch(&bctx, &answer);
+      size_t j = i;
+      for (; j < steps.size() && steps[j].batch_group == step.batch_group; ++j) {
+        writer->Write(steps[j].event);
+        (*jongere_of_pseudonym)[pseudo.Of(steps[j].event.inschrijvingsmutatie().leerling())] =
+            std::stoi(std::string(absl::StripPrefix(steps[j].description, "jongere ")).substr(0, 1));
+      }
+      writer->WritesDone();
+      grpc::Status bst = writer->Finish();
+      for (size_t k = i; k < j; ++k) {
+        std::cout << "  → " << steps[k].description << (bst.ok() ? "" : " [" + bst.error_message() + "]")
+                  << std::endl;
+      }
+      i = j - 1;
+      continue;
+    }
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::MeldAntwoord resp;
@@ -346,6 +367,17 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
       }
       (*consumer)->Close();
     });
+  }
+  if (ready.contains("delivery_grpc")) {
+    // Jongere 1 lives in Amsterdam (0363): RMC-regio 21 in the default table.
+    std::cout << "\nVolg de signalen van een organisatie (RBL-zaaksysteem), in een tweede terminal:\n  build/bin/inbeeld subscribe --address="
+              << ready["delivery_grpc"] << " --organisatie=rmc-21 ";
+    if (tls.plaintext) {
+      std::cout << "--plaintext\n";
+    } else {
+      std::cout << "--tls-ca=" << tls.Ca() << " --tls-cert=" << tls.dir << "/clients/rmc-21.crt --tls-key=" << tls.dir
+                << "/clients/rmc-21.key\n";
+    }
   }
   std::cout << "\nCtrl-C stopt alles.\n" << std::flush;
 

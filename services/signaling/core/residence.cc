@@ -29,13 +29,19 @@ Verblijf Verblijf::Bereken(const Feiten& feiten) {
         if (!m.gemeente().empty()) v.brp_gemeente_.emplace_back(a.datum, m.gemeente());
         break;
       case v1::ADRES_MUTATIE_SOORT_VERBLIJFT_NIET_OP_ADRES:
-        // Keeps residence (DOMAIN.md §6); no status change.
+        // Keeps residence (DOMAIN.md §6); no status change. The registering
+        // gemeente is the last known woongemeente: it must look for the jongere.
+        if (!m.gemeente().empty()) v.brp_gemeente_.emplace_back(a.datum, m.gemeente());
         break;
       case v1::ADRES_MUTATIE_SOORT_EMIGRATIE:
         v.status_.emplace_back(a.datum, BrpStatus::kGeemigreerd);
+        if (!m.gemeente().empty()) v.brp_gemeente_.emplace_back(a.datum, m.gemeente());
         break;
       case v1::ADRES_MUTATIE_SOORT_VERTROKKEN_ONBEKEND_WAARHEEN:
         v.status_.emplace_back(a.datum, BrpStatus::kVow);
+        // The gemeente that struck the jongere off stays responsible for the
+        // search (signals route there, not to "onbekend").
+        if (!m.gemeente().empty()) v.brp_gemeente_.emplace_back(a.datum, m.gemeente());
         break;
       case v1::ADRES_MUTATIE_SOORT_OVERLIJDEN:
         v.status_.emplace_back(a.datum, BrpStatus::kOverleden);

@@ -287,13 +287,21 @@ absl::Status SignalingService::Process(BatchContext& ctx, const kafka::InRecord&
   } else {
     Metrics().applied.Add({{"kind", kind}}).Increment();
   }
-  auto through = p.jongere.EvaluatedThrough();
-  if (through && *through < horizon) {
-    auto more = p.jongere.AdvanceTo(horizon, pseudoniem, options_.core);
-    signals.insert(signals.end(), more.begin(), more.end());
-  }
-  Emit(ctx, signals, kafka::FindHeader(record.headers, kafka::kHeaderCeTime).value_or(""));
+  // Timers are advanced once per jongere after the whole batch was applied
+  // (AdvanceBatch), so events that arrive together are judged together.
+  p.ingest_time = kafka::FindHeader(record.headers, kafka::kHeaderCeTime).value_or(p.ingest_time);
+  Emit(ctx, signals, p.ingest_time);
+  (void)horizon;
   return absl::OkStatus();
+}
+
+void SignalingService::AdvanceBatch(BatchContext& ctx, absl::CivilDay horizon) {
+  for (auto& [pseudoniem, p] : ctx.jongeren) {
+    auto through = p.jongere.EvaluatedThrough();
+    if (through && *through < horizon) {
+      Emit(ctx, p.jongere.AdvanceTo(horizon, pseudoniem, options_.core), p.ingest_time);
+    }
+  }
 }
 
 absl::Status SignalingService::Finish(BatchContext& ctx) {
@@ -370,6 +378,7 @@ absl::Status SignalingService::RunOnce(kafka::Consumer& consumer) {
   for (const auto& record : records) {
     if (absl::Status s = Process(ctx, record, horizon); !s.ok()) return s;
   }
+  AdvanceBatch(ctx, horizon);
   if (absl::Status s = Finish(ctx); !s.ok()) return s;
   std::map<kafka::TopicPartition, int64_t> next;
   for (const auto& r : records) next[{r.topic, r.partition}] = r.offset + 1;

@@ -84,6 +84,7 @@ class SignalingService {
     bool was_av = false;
     bool was_uit_beeld = false;
     std::string old_gemeente;
+    std::string ingest_time;  // ce_time of the latest event applied in this batch
   };
   struct BatchContext {
     std::map<std::string, Pending> jongeren;  // by pseudoniem
@@ -93,6 +94,7 @@ class SignalingService {
 
   absl::StatusOr<Pending*> Load(BatchContext& ctx, int32_t partition, const std::string& pseudoniem);
   absl::Status Process(BatchContext& ctx, const kafka::InRecord& record, absl::CivilDay horizon);
+  void AdvanceBatch(BatchContext& ctx, absl::CivilDay horizon);
   void Emit(BatchContext& ctx, const std::vector<v1::Signaal>& signals, const std::string& ingest_time);
   void ToDlq(BatchContext& ctx, const kafka::InRecord& record, const absl::Status& error);
   // Flush outputs, then commit the store batch; the order is the guarantee.
