@@ -1,8 +1,7 @@
 // inbeeld-delivery: the Subscribe stream for leerplicht organisations.
 // Process contract: TEAM.md ("Process contract for service binaries").
-#include <csignal>
 #include <cstdio>
-#include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -11,9 +10,11 @@
 #include "inbeeld/delivery/organisatie_identiteit.h"
 #include "inbeeld/delivery/signaal_service.h"
 #include "inbeeld/grpc/server.h"
+#include "inbeeld/kafka/kafka_metrics.h"
 #include "inbeeld/observability/metrics.h"
 #include "inbeeld/util/config.h"
 #include "inbeeld/util/log.h"
+#include "inbeeld/util/process.h"
 
 namespace {
 
@@ -25,25 +26,12 @@ int Fail(std::string_view what, const absl::Status& status) {
   return 1;
 }
 
-// Atomically: readers never see a half-written file.
-absl::Status WriteReadyFile(const std::string& path, const std::string& json) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << json << "\n";
-    if (!out.flush()) return absl::InternalError(absl::StrCat("cannot write ", tmp));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", path));
-  }
-  return absl::OkStatus();
-}
-
 int Run(int argc, char** argv) {
   absl::StatusOr<inbeeld::util::Config> config = inbeeld::util::Config::Parse(
       argc, argv,
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key",
-       "tls-ca", "pseudonym-secret", "log-level", "organisaties", "buffer-size", "health-listen"});
+       "tls-ca", "pseudonym-secret", "log-level", "organisaties", "buffer-size", "health-listen",
+       "kafka-config", "slow-subscriber-timeout"});
   if (!config.ok()) {
     std::fprintf(stderr, "inbeeld-delivery: %s\n", config.status().ToString().c_str());
     return 2;
@@ -52,7 +40,13 @@ int Run(int argc, char** argv) {
 
   absl::StatusOr<bool> plaintext = config->GetBool("plaintext", false);
   absl::StatusOr<int64_t> buffer_size = config->GetInt("buffer-size", 1000);
+  absl::StatusOr<absl::Duration> slow_timeout =
+      config->GetDuration("slow-subscriber-timeout", absl::Seconds(30));
+  absl::StatusOr<std::map<std::string, std::string>> kafka_extra =
+      inbeeld::kafka::ParseKafkaConfig(config->GetString("kafka-config", ""));
   if (!plaintext.ok()) return Fail("bad flag", plaintext.status());
+  if (!slow_timeout.ok()) return Fail("bad flag", slow_timeout.status());
+  if (!kafka_extra.ok()) return Fail("bad --kafka-config", kafka_extra.status());
   if (!buffer_size.ok() || *buffer_size < 1) {
     return Fail("bad flag", absl::InvalidArgumentError("--buffer-size must be a positive integer"));
   }
@@ -81,13 +75,8 @@ int Run(int argc, char** argv) {
                                          "(or --plaintext for local development)"));
   }
 
-  // Blocked before any thread starts, so every thread inherits the mask and
-  // the main thread alone receives SIGTERM/SIGINT through sigwait.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Before any thread starts, so that only the main thread takes SIGTERM.
+  inbeeld::util::BlockShutdownSignals();
 
   absl::StatusOr<std::unique_ptr<inbeeld::observability::MetricsServer>> metrics_server =
       inbeeld::observability::MetricsServer::Start(
@@ -98,6 +87,8 @@ int Run(int argc, char** argv) {
   inbeeld::delivery::SignaalServiceOptions options;
   options.kafka.bootstrap_servers = kafka;
   options.kafka.client_id = "inbeeld-delivery";
+  options.kafka.extra = *std::move(kafka_extra);
+  options.slow_subscriber_timeout = *slow_timeout;
   options.buffer_capacity = static_cast<size_t>(*buffer_size);
   options.plaintext = *plaintext;
   inbeeld::delivery::SignaalServiceImpl service(
@@ -119,19 +110,14 @@ int Run(int argc, char** argv) {
   LogInfo("delivery ready",
           {{"grpc", grpc_address}, {"metrics", metrics_address}, {"health", health_address}});
   if (std::string ready = config->GetString("ready-file", ""); !ready.empty()) {
-    const std::string health_field =
-        health_address.empty()
-            ? ""
-            : absl::StrCat(",\"health\":\"", inbeeld::util::JsonEscape(health_address), "\"");
-    absl::Status written = WriteReadyFile(
-        ready, absl::StrCat("{\"service\":\"delivery\",\"grpc\":\"",
-                            inbeeld::util::JsonEscape(grpc_address), "\",\"metrics\":\"",
-                            inbeeld::util::JsonEscape(metrics_address), "\"", health_field, "}"));
+    std::map<std::string, std::string> fields = {
+        {"service", "delivery"}, {"grpc", grpc_address}, {"metrics", metrics_address}};
+    if (!health_address.empty()) fields["health"] = health_address;
+    absl::Status written = inbeeld::util::WriteReadyFile(ready, fields);
     if (!written.ok()) return Fail("cannot write the ready file", written);
   }
 
-  int signal = 0;
-  sigwait(&signals, &signal);
+  const int signal = inbeeld::util::WaitForShutdownSignal();
   LogInfo("shutting down", {{"signal", absl::StrCat(signal)}});
   // Streams are endless: end them first (clients resume from their cursor),
   // then the server drains what is left quickly.
