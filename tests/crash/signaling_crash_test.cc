@@ -119,6 +119,8 @@ enum class KillPoint {
   kWhileApplying,  // as soon as events_applied_total moves: inside a batch
   kAfterDateStep,  // date moved, after a random delay
   kDuringTick,     // date moved, as soon as timer_firings_total moves: inside a tick
+  kLostDisk,       // like kWhileApplying, and the restart gets an empty state dir:
+                   // the partitions are restored from the changelog
 };
 
 std::string Name(KillPoint p) {
@@ -128,6 +130,7 @@ std::string Name(KillPoint p) {
     case KillPoint::kWhileApplying: return "while-applying";
     case KillPoint::kAfterDateStep: return "after-date-step";
     case KillPoint::kDuringTick: return "during-tick";
+    case KillPoint::kLostDisk: return "while-applying, state dir lost";
   }
   return "";
 }
@@ -138,7 +141,7 @@ struct Kill {
   int delay_ms;  // after the point, before SIGKILL: lands in a batch or a tick
 };
 
-// 8 kills on distinct chunks: every kind of moment, the ones inside a batch
+// 9 kills on distinct chunks: every kind of moment, the ones inside a batch
 // or a tick twice.
 std::vector<Kill> PlanKills(uint32_t seed, size_t chunks) {
   std::mt19937 rng(seed);
@@ -147,7 +150,7 @@ std::vector<Kill> PlanKills(uint32_t seed, size_t chunks) {
   std::shuffle(candidates.begin(), candidates.end(), rng);
   std::vector<KillPoint> points = {KillPoint::kMidChunk,      KillPoint::kWhileApplying, KillPoint::kDuringTick,
                                    KillPoint::kAfterChunk,    KillPoint::kAfterDateStep, KillPoint::kWhileApplying,
-                                   KillPoint::kDuringTick,    KillPoint::kMidChunk};
+                                   KillPoint::kDuringTick,    KillPoint::kMidChunk,      KillPoint::kLostDisk};
   std::shuffle(points.begin(), points.end(), rng);
   std::vector<Kill> kills;
   for (size_t i = 0; i < points.size() && i < candidates.size(); ++i) {
@@ -234,13 +237,17 @@ class SignalingCrashTest : public ::testing::Test {
       if (counter.empty()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(kill.delay_ms));
       } else {
-        const absl::Time bound = absl::Now() + absl::Seconds(5);
+        // Bounded: a just-restarted process may still be joining the group.
+        const absl::Time bound = absl::Now() + absl::Seconds(15);
         bool moved = false;
         while (!moved && absl::Now() < bound) moved = metric(counter) > before;
-        when = moved ? counter + " moved" : counter + " did not move in 5 s: killed idle";
+        when = moved ? counter + " moved" : counter + " did not move in 15 s: killed idle";
       }
       ASSERT_TRUE(service.Running()) << "died on its own before kill: " << service.LogTail();
       ASSERT_TRUE(service.Kill().ok());
+      if (kill.point == KillPoint::kLostDisk) {
+        ASSERT_TRUE(service.WipeState().ok());
+      }
       ++result->kills;
       std::cout << "[" << name << "] SIGKILL " << result->kills << " at chunk " << kill.chunk << " ("
                 << Name(kill.point) << ", " << when << ")" << std::endl;
@@ -263,7 +270,8 @@ class SignalingCrashTest : public ::testing::Test {
       auto at = [&](KillPoint p) { return kill && kill->point == p; };
       const char kApplied[] = "inbeeld_signaling_events_applied_total";
       const char kFirings[] = "inbeeld_signaling_timer_firings_total";
-      const double applied_before = at(KillPoint::kWhileApplying) ? metric(kApplied) : 0;
+      const double applied_before =
+          at(KillPoint::kWhileApplying) || at(KillPoint::kLostDisk) ? metric(kApplied) : 0;
       if (at(KillPoint::kMidChunk)) {
         const size_t part = static_cast<size_t>(rng() % c.records.size());
         produce(c.records, 0, part);
@@ -272,7 +280,9 @@ class SignalingCrashTest : public ::testing::Test {
       } else {
         produce(c.records, 0, c.records.size());
         if (at(KillPoint::kAfterChunk)) kill_and_restart(*kill, "", 0);
-        if (at(KillPoint::kWhileApplying)) kill_and_restart(*kill, kApplied, applied_before);
+        if (at(KillPoint::kWhileApplying) || at(KillPoint::kLostDisk)) {
+          kill_and_restart(*kill, kApplied, applied_before);
+        }
       }
       if (HasFatalFailure()) return;
       absl::Status committed = service.WaitCommitted(c.markers, absl::Seconds(90));

@@ -125,6 +125,13 @@ absl::Status SignalingUnderTest::Stop() {
   return absl::OkStatus();
 }
 
+absl::Status SignalingUnderTest::WipeState() {
+  if (Running()) return absl::FailedPreconditionError("still running");
+  std::error_code ec;
+  std::filesystem::remove_all(state_dir_, ec);
+  return ec ? absl::InternalError(ec.message()) : absl::OkStatus();
+}
+
 bool SignalingUnderTest::Running() { return process_ && process_->Running(); }
 
 absl::Status SignalingUnderTest::WaitCommitted(const std::vector<v1::Leerling>& markers, absl::Duration timeout) {

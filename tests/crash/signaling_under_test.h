@@ -37,6 +37,8 @@ class SignalingUnderTest {
   // SIGTERM and wait for the exit.
   absl::Status Stop();
   bool Running();
+  // Removes the state dir of a stopped process (a replacement instance).
+  absl::Status WipeState();
 
   // Moves "today" (atomically: the service re-reads the file every tick).
   absl::Status SetToday(absl::CivilDay day);
