@@ -16,6 +16,12 @@
 #include "inbeeld/util/log.h"
 #include "inbeeld/util/process.h"
 
+// The source tree's table, so that `inbeeld run` works from any directory;
+// deployments pass --organisaties (or INBEELD_ORGANISATIES).
+#ifndef INBEELD_DEFAULT_CONFIG_DIR
+#define INBEELD_DEFAULT_CONFIG_DIR "deploy/config"
+#endif
+
 namespace {
 
 using inbeeld::util::LogError;
@@ -52,7 +58,7 @@ int Run(int argc, char** argv) {
   }
   const std::string kafka = config->GetString("kafka", "127.0.0.1:9092");
   const std::string organisaties_path =
-      config->GetString("organisaties", "deploy/config/organisaties.csv");
+      config->GetString("organisaties", INBEELD_DEFAULT_CONFIG_DIR "/organisaties.csv");
 
   absl::StatusOr<inbeeld::delivery::OrganisatieIdentiteit> identiteit =
       inbeeld::delivery::OrganisatieIdentiteit::LoadCsv(organisaties_path);
