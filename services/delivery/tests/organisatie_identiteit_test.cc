@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "test_certs.h"
 
@@ -122,6 +123,67 @@ TEST(OrganisatieIdentiteitTest, LoadsTheDeployedTable) {
   absl::StatusOr<OrganisatieIdentiteit> id = OrganisatieIdentiteit::LoadCsv(path);
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_GT(id->size(), 0u);
+}
+
+// An AuthContext as gRPC fills it after a TLS handshake, without one.
+struct EmptyIterator : grpc::AuthPropertyIterator {
+  EmptyIterator() = default;  // the base's default constructor is protected
+};
+
+class FakeAuthContext final : public grpc::AuthContext {
+ public:
+  explicit FakeAuthContext(bool authenticated) : authenticated_(authenticated) {}
+  bool IsPeerAuthenticated() const override { return authenticated_; }
+  std::vector<grpc::string_ref> GetPeerIdentity() const override { return {}; }
+  std::string GetPeerIdentityPropertyName() const override { return ""; }
+  std::vector<grpc::string_ref> FindPropertyValues(const std::string& name) const override {
+    std::vector<grpc::string_ref> values;
+    for (const auto& [key, value] : properties_) {
+      if (key == name) values.emplace_back(value);
+    }
+    return values;
+  }
+  grpc::AuthPropertyIterator begin() const override { return EmptyIterator(); }
+  grpc::AuthPropertyIterator end() const override { return EmptyIterator(); }
+  void AddProperty(const std::string& key, const grpc::string_ref& value) override {
+    properties_.emplace_back(key, std::string(value.data(), value.size()));
+  }
+  bool SetPeerIdentityPropertyName(const std::string&) override { return true; }
+
+ private:
+  bool authenticated_;
+  std::vector<std::pair<std::string, std::string>> properties_;
+};
+
+TEST(OrganisatieIdentiteitTest, AuthenticatesFromThePeerCertificate) {
+  absl::StatusOr<OrganisatieIdentiteit> id =
+      OrganisatieIdentiteit::FromCsv(testing::OrganisatieTabelCsv());
+  ASSERT_TRUE(id.ok());
+
+  FakeAuthContext pem(true);
+  pem.AddProperty("x509_pem_cert", ReadTextFile(Certs().Cert(testing::kOrgB)));
+  EXPECT_EQ(*id->Authenticeer(pem), testing::kOrgB);
+
+  FakeAuthContext subject_only(true);
+  subject_only.AddProperty("x509_subject",
+                           absl::StrCat("serialNumber=", testing::kOinA, ",O=x,CN=org-a"));
+  EXPECT_EQ(*id->Authenticeer(subject_only), testing::kOrgA);
+
+  FakeAuthContext anonymous(false);
+  EXPECT_EQ(id->Authenticeer(anonymous).status().code(), absl::StatusCode::kUnauthenticated);
+
+  FakeAuthContext no_cert(true);
+  EXPECT_EQ(id->Authenticeer(no_cert).status().code(), absl::StatusCode::kUnauthenticated);
+
+  FakeAuthContext no_oin(true);
+  no_oin.AddProperty("x509_pem_cert", ReadTextFile(Certs().server_cert));
+  EXPECT_EQ(id->Authenticeer(no_oin).status().code(), absl::StatusCode::kUnauthenticated);
+
+  FakeAuthContext unknown(true);
+  unknown.AddProperty("x509_pem_cert", ReadTextFile(Certs().Cert("unknown")));
+  absl::StatusOr<std::string> refused = id->Authenticeer(unknown);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(refused.status().message().find("not a known organisation"), std::string_view::npos);
 }
 
 TEST(OrganisatieIdentiteitTest, MissingFileIsNotFound) {
