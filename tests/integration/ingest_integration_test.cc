@@ -285,6 +285,41 @@ TEST_F(IngestIntegrationTest, ReflectionListsMeldingService) {
   EXPECT_THAT(*services, Contains("grpc.health.v1.Health"));
 }
 
+// The ingest metrics contract (TEAM.md): each outcome counted by kind, and no
+// personal data in any sample of the endpoint.
+TEST_F(IngestIntegrationTest, MetricsCountEachOutcomeByKindWithoutPersonalData) {
+  ASSERT_TRUE(ready_.contains("ingest_metrics"));
+  const v1::Event verzuim = ValidVerzuimMelding(161, "m-vm");
+  SendOk(verzuim);
+  SendOk(ValidVerzuimMelding(162, "m-vm-2"));
+  SendOk(ValidAdresMutatie(163, "m-am"));
+  EXPECT_TRUE(SendOk(verzuim).duplicate());
+  v1::Event invalid = ValidVrijstelling(164, "m-bad");
+  MutableLeerling(&invalid)->set_bsn(std::string(kInvalidBsn));
+  v1::MeldAntwoord resp;
+  EXPECT_EQ(Send(*stub_, invalid, &resp).error_code(), grpc::INVALID_ARGUMENT);
+
+  auto text = HttpGet(ready_["ingest_metrics"], "/metrics");
+  ASSERT_TRUE(text.ok()) << text.status();
+  const std::string accepted = "inbeeld_ingest_events_accepted_total";
+  EXPECT_EQ(MetricValue(*text, accepted, {{"kind", "verzuimmelding"}}), 2.0) << *text;
+  EXPECT_EQ(MetricValue(*text, accepted, {{"kind", "adresmutatie"}}), 1.0);
+  EXPECT_EQ(MetricValue(*text, "inbeeld_ingest_events_duplicate_total", {{"kind", "verzuimmelding"}}), 1.0);
+  EXPECT_EQ(MetricValue(*text, "inbeeld_ingest_events_rejected_total",
+                        {{"kind", "vrijstelling"}, {"reason", "invalid"}}),
+            1.0);
+  // Common gRPC server metrics, by method and code.
+  EXPECT_EQ(MetricValue(*text, "inbeeld_grpc_server_handled_total",
+                        {{"service", "inbeeld.v1.MeldingService"}, {"method", "MeldVerzuim"}, {"code", "OK"}}),
+            3.0);
+  EXPECT_EQ(MetricValue(*text, "inbeeld_grpc_server_handled_total",
+                        {{"service", "inbeeld.v1.MeldingService"}, {"method", "MeldVrijstelling"},
+                         {"code", "INVALID_ARGUMENT"}}),
+            1.0);
+  for (int seed = 161; seed <= 164; ++seed) EXPECT_THAT(*text, Not(HasSubstr(cli::SyntheticBsn(seed))));
+  EXPECT_THAT(*text, Not(HasSubstr(std::string(kInvalidBsn))));
+}
+
 // Privacy (TEAM.md): a BSN never appears in a log line or a Kafka key. Every
 // path that sees a BSN runs here (accept, reject, duplicate, conflict, batch),
 // with debug logging, then `inbeeld run` is stopped so every log is complete.

@@ -4,7 +4,9 @@
 // generic (schema-less) gRPC calls for grpc.health.v1 and server reflection,
 // whose generated code Debian's gRPC does not ship.
 #include <chrono>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,5 +61,13 @@ absl::StatusOr<int> HealthCheck(const std::shared_ptr<grpc::Channel>& channel, c
 
 // Service names listed by grpc.reflection.v1alpha.ServerReflection.
 absl::StatusOr<std::vector<std::string>> ReflectionListServices(const std::shared_ptr<grpc::Channel>& channel);
+
+// GET http://address/path (HTTP/1.0, the metrics endpoints); the body.
+absl::StatusOr<std::string> HttpGet(const std::string& address, const std::string& path);
+
+// The value of the sample `name{labels}` in Prometheus text format (labels
+// compared as a set, order-free); nullopt when there is no such sample.
+std::optional<double> MetricValue(const std::string& text, const std::string& name,
+                                  const std::map<std::string, std::string>& labels);
 
 }  // namespace inbeeld::integration
