@@ -134,6 +134,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address
     int health_port = 0;
     health_builder.AddListeningPort(options.health_listen, grpc::InsecureServerCredentials(), &health_port);
     health_builder.SetOption(std::make_unique<NoPluginsOption>());
+    health_builder.RegisterCallbackGenericService(&server->health_fallback_);
     server->health_server_ = health_builder.BuildAndStart();
     if (!server->health_server_ || health_port == 0) {
       return absl::UnavailableError(absl::StrCat("cannot listen for gRPC health on ", options.health_listen));

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/grpcpp.h"
 
 namespace inbeeld::grpc_util {
@@ -65,6 +66,11 @@ class Server {
 
  private:
   Server() = default;
+  // Answers every method but grpc.health.v1 with UNIMPLEMENTED. It also gives
+  // the health-only server the callback completion queue gRPC requires of a
+  // server without application services.
+  // Declared first: it must outlive health_server_.
+  grpc::CallbackGenericService health_fallback_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> health_server_;
   std::string host_;
