@@ -304,18 +304,8 @@ void SignalingService::AdvanceBatch(BatchContext& ctx, absl::CivilDay horizon) {
   }
 }
 
-absl::Status SignalingService::Finish(BatchContext& ctx) {
-  for (auto& [pseudoniem, p] : ctx.jongeren) {
-    ctx.store.PutJongere(p.partition, pseudoniem, p.jongere.state());
-    ctx.store.MoveWakeup(p.partition, pseudoniem, p.old_wakeup, p.jongere.NextWakeup(options_.core));
-  }
-  if (ctx.store.empty()) return absl::OkStatus();
-  // The changelog carries the same writes, so another instance can restore.
-  for (const auto& [key, value] : ctx.store.Changes()) {
-    ctx.outputs.push_back({std::string(kafka::kTopicSignalingChangelog), StoreBatch::PartitionOfKey(key), key,
-                           value, {}});
-  }
-  for (auto& out : ctx.outputs) {
+absl::Status SignalingService::ProduceAll(const std::vector<kafka::OutRecord>& records) {
+  for (const auto& out : records) {
     while (true) {
       absl::Status s = producer_.Produce(out, [](const kafka::DeliveryReport&) {});
       if (s.ok()) break;
@@ -324,8 +314,27 @@ absl::Status SignalingService::Finish(BatchContext& ctx) {
       (void)producer_.Flush(absl::Milliseconds(100));
     }
   }
-  // Outputs are acknowledged BEFORE the state and offsets commit.
-  if (absl::Status s = producer_.Flush(options_.flush_timeout); !s.ok()) return s;
+  return producer_.Flush(options_.flush_timeout);
+}
+
+absl::Status SignalingService::Finish(BatchContext& ctx) {
+  for (auto& [pseudoniem, p] : ctx.jongeren) {
+    ctx.store.PutJongere(p.partition, pseudoniem, p.jongere.state());
+    ctx.store.MoveWakeup(p.partition, pseudoniem, p.old_wakeup, p.jongere.NextWakeup(options_.core));
+  }
+  if (ctx.store.empty()) return absl::OkStatus();
+  // Phase 1: signals and DLQ records, acknowledged.
+  if (absl::Status s = ProduceAll(ctx.outputs); !s.ok()) return s;
+  // Phase 2: the changelog carries the same writes as the store, so another
+  // instance can restore. Only after phase 1 is acknowledged: a restored state
+  // never claims a signal that was not delivered.
+  std::vector<kafka::OutRecord> changelog;
+  for (const auto& [key, value] : ctx.store.Changes()) {
+    changelog.push_back({std::string(kafka::kTopicSignalingChangelog), StoreBatch::PartitionOfKey(key), key,
+                         value, {}});
+  }
+  if (absl::Status s = ProduceAll(changelog); !s.ok()) return s;
+  // Phase 3: state and offsets, after every output was acknowledged.
   if (absl::Status s = store_.Commit(ctx.store); !s.ok()) return s;
   for (auto& [pseudoniem, p] : ctx.jongeren) {
     AdjustGauges(p.old_gemeente, p.was_av, p.was_uit_beeld, p.jongere);

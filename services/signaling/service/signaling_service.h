@@ -4,7 +4,8 @@
 //
 // Exactly-once effect without broker transactions, per batch:
 //   1. apply the batch's records to the jongeren (state in memory),
-//   2. produce the signals and the changelog records, and Flush (acked),
+//   2. produce the signals (and DLQ records) and Flush (acked), then the
+//      changelog records and Flush,
 //   3. commit states + wake-up index + input offsets in ONE RocksDB WriteBatch.
 // A crash before 3 replays the batch from the stored offsets: the core emits
 // the same signals with the same deterministic ids (deduplicated downstream by
@@ -97,7 +98,10 @@ class SignalingService {
   void AdvanceBatch(BatchContext& ctx, absl::CivilDay horizon);
   void Emit(BatchContext& ctx, const std::vector<v1::Signaal>& signals, const std::string& ingest_time);
   void ToDlq(BatchContext& ctx, const kafka::InRecord& record, const absl::Status& error);
-  // Flush outputs, then commit the store batch; the order is the guarantee.
+  // Produces and flushes; the first delivery failure or a timeout is an error.
+  absl::Status ProduceAll(const std::vector<kafka::OutRecord>& records);
+  // Flush outputs, then the changelog, then commit the store batch; the order
+  // is the guarantee.
   absl::Status Finish(BatchContext& ctx);
   void OnAssign(const std::vector<kafka::TopicPartition>& parts);
   void OnRevoke(const std::vector<kafka::TopicPartition>& parts);
