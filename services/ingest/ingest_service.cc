@@ -97,6 +97,17 @@ grpc::Status FromAbsl(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
+identity::Violations ValidateForRequest(const v1::Event& event, bool in_envelope) {
+  if (in_envelope) return identity::Validate(event);
+  switch (event.event_case()) {
+    case v1::Event::kVerzuimmelding: return identity::Validate(event.verzuimmelding());
+    case v1::Event::kInschrijvingsmutatie: return identity::Validate(event.inschrijvingsmutatie());
+    case v1::Event::kAdresmutatie: return identity::Validate(event.adresmutatie());
+    case v1::Event::kVrijstelling: return identity::Validate(event.vrijstelling());
+    default: return identity::Validate(event);
+  }
+}
+
 }  // namespace
 
 IngestService::IngestService(kafka::Producer& producer, const identity::Pseudonymizer& pseudonymizer,
@@ -118,11 +129,12 @@ absl::Time IngestService::DeadlineOf(grpc::ServerContext* ctx) const {
   return deadline;
 }
 
-grpc::Status IngestService::Accept(const v1::Event& event, absl::Time deadline, v1::MeldAntwoord* resp) {
+grpc::Status IngestService::Accept(const v1::Event& event, absl::Time deadline, v1::MeldAntwoord* resp,
+                                   bool in_envelope) {
   InflightScope inflight;
   identity::EventRef ref = identity::RefOf(event);
   const std::string kind = ref.kind.empty() ? "unknown" : ref.kind;
-  identity::Violations violations = identity::Validate(event);
+  identity::Violations violations = ValidateForRequest(event, in_envelope);
   if (!violations.empty()) {
     Metrics().rejected.Add({{"kind", kind}, {"reason", "invalid"}}).Increment();
     return InvalidArgument(violations);
@@ -168,19 +180,19 @@ grpc::Status IngestService::Accept(const v1::Event& event, absl::Time deadline, 
 
 grpc::Status IngestService::MeldVerzuim(grpc::ServerContext* ctx, const v1::VerzuimMelding* req,
                                         v1::MeldAntwoord* resp) {
-  return Accept(Wrap(*req), DeadlineOf(ctx), resp);
+  return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
 }
 grpc::Status IngestService::MeldInschrijving(grpc::ServerContext* ctx, const v1::InschrijvingsMutatie* req,
                                              v1::MeldAntwoord* resp) {
-  return Accept(Wrap(*req), DeadlineOf(ctx), resp);
+  return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
 }
 grpc::Status IngestService::MeldAdresMutatie(grpc::ServerContext* ctx, const v1::AdresMutatie* req,
                                              v1::MeldAntwoord* resp) {
-  return Accept(Wrap(*req), DeadlineOf(ctx), resp);
+  return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
 }
 grpc::Status IngestService::MeldVrijstelling(grpc::ServerContext* ctx, const v1::Vrijstelling* req,
                                              v1::MeldAntwoord* resp) {
-  return Accept(Wrap(*req), DeadlineOf(ctx), resp);
+  return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
 }
 
 grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerReader<v1::Event>* reader,

@@ -38,8 +38,11 @@ class IngestService final : public v1::MeldingService::Service {
   grpc::Status MeldBatch(grpc::ServerContext* ctx, grpc::ServerReader<v1::Event>* reader,
                          v1::BatchAntwoord* resp) override;
 
-  // The whole path for one event (also used by tests without gRPC).
-  grpc::Status Accept(const v1::Event& event, absl::Time deadline, v1::MeldAntwoord* resp);
+  // The whole path for one event (also used by tests without gRPC). Field
+  // paths in violations are relative to the request message of a unary RPC,
+  // or to the Event envelope in a batch (`in_envelope`).
+  grpc::Status Accept(const v1::Event& event, absl::Time deadline, v1::MeldAntwoord* resp,
+                      bool in_envelope = true);
 
  private:
   absl::Time DeadlineOf(grpc::ServerContext* ctx) const;

@@ -126,3 +126,23 @@ TEST_F(IngestServiceTest, KafkaDownIsUnavailableAndTheRetryIsStoredLater) {
 
 }  // namespace
 }  // namespace inbeeld::ingest
+
+namespace inbeeld::ingest {
+namespace {
+
+TEST_F(IngestServiceTest, UnaryViolationPathsAreRelativeToTheRequest) {
+  auto m = Uitschrijving("m-5");
+  m.mutable_leerling()->set_bsn("111222334");
+  grpc::ServerContext ctx;
+  v1::MeldAntwoord resp;
+  grpc::Status st = service_.MeldInschrijving(&ctx, &m, &resp);
+  ASSERT_EQ(st.error_code(), grpc::INVALID_ARGUMENT);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(st.error_details()));
+  google::rpc::BadRequest bad;
+  ASSERT_TRUE(details.details(0).UnpackTo(&bad));
+  EXPECT_EQ(bad.field_violations(0).field(), "leerling.bsn");
+}
+
+}  // namespace
+}  // namespace inbeeld::ingest

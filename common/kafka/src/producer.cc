@@ -38,7 +38,8 @@ class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
   }
 
   ~ProducerImpl() override {
-    if (producer_) producer_->flush(5000);
+    // Callers flush within their own shutdown budget; this is a last short try.
+    if (producer_) producer_->flush(500);
     stop_ = true;
     if (poller_.joinable()) poller_.join();
   }
