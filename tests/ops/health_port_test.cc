@@ -140,7 +140,8 @@ TEST_P(ServiceHealthListenTest, HealthFlagServesPlaintextHealthUntilShutdown) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Services, ServiceHealthListenTest,
-                         ::testing::Values("ingest", "signaling", "delivery"));
+                         ::testing::Values("ingest", "signaling", "delivery"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace inbeeld::ops_test

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -26,6 +27,9 @@ struct SecretCase {
   std::optional<std::string> flag;  // --pseudonym-secret=...
   std::string expected_message;
 };
+
+// Readable parameter names in ctest output (and no secret bytes).
+void PrintTo(const SecretCase& c, std::ostream* os) { *os << c.name; }
 
 class PseudonymSecretTest
     : public ::testing::TestWithParam<std::tuple<std::string, SecretCase>> {};

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <iostream>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -173,6 +174,8 @@ TEST_F(ShutdownTest, IngestKeepsEveryAcknowledgedEventAndExitsZero) {
   EXPECT_EQ(*code, 0) << ingest->Stderr();
 
   const std::vector<Acked> acked = load.acked();
+  std::cout << "ingest: " << acked.size() << " of " << kEvents << " events acknowledged, " << load.failed()
+            << " refused after SIGTERM" << std::endl;
   ASSERT_GE(static_cast<int>(acked.size()), kEvents / 3);
   // The stream really was cut: not everything could be acknowledged.
   EXPECT_LT(static_cast<int>(acked.size()), kEvents) << "SIGTERM came after the stream";
@@ -211,6 +214,7 @@ TEST_F(ShutdownTest, SignalingRestartProcessesEveryAcknowledgedEvent) {
   EXPECT_EQ(*code, 0) << signaling->Stderr();
   ASSERT_EQ(load.failed(), 0) << "ingest stayed up: every event must be acknowledged";
 
+  std::cout << "signaling: SIGTERM after " << kEvents / 3 << "+ acknowledged events; restarting" << std::endl;
   auto restarted = StartService("signaling", tmp_.File("signaling.ready"), signaling_args, &signaling_ready);
   ASSERT_NE(restarted, nullptr);
 
