@@ -120,6 +120,17 @@ IngestService::IngestService(kafka::Producer& producer, const identity::Pseudony
   Metrics();  // register the families before the first scrape
 }
 
+grpc::Status IngestService::Authorize(grpc::ServerContext* ctx) const {
+  if (options_.bronnen == nullptr || ctx == nullptr) return grpc::Status::OK;
+  auto who = options_.bronnen->Authenticeer(*ctx->auth_context());
+  if (!who.ok()) {
+    Metrics().rejected.Add({{"kind", "unknown"}, {"reason", "unauthenticated"}}).Increment();
+    return grpc::Status(grpc::UNAUTHENTICATED,
+                        absl::StrCat("only known schools, DUO and gemeenten may publish: ", who.status().message()));
+  }
+  return grpc::Status::OK;
+}
+
 absl::Time IngestService::DeadlineOf(grpc::ServerContext* ctx) const {
   absl::Time deadline = clock_.Now() + options_.produce_timeout;
   if (ctx != nullptr) {
@@ -180,23 +191,28 @@ grpc::Status IngestService::Accept(const v1::Event& event, absl::Time deadline, 
 
 grpc::Status IngestService::MeldVerzuim(grpc::ServerContext* ctx, const v1::VerzuimMelding* req,
                                         v1::MeldAntwoord* resp) {
+  if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
   return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
 }
 grpc::Status IngestService::MeldInschrijving(grpc::ServerContext* ctx, const v1::InschrijvingsMutatie* req,
                                              v1::MeldAntwoord* resp) {
+  if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
   return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
 }
 grpc::Status IngestService::MeldAdresMutatie(grpc::ServerContext* ctx, const v1::AdresMutatie* req,
                                              v1::MeldAntwoord* resp) {
+  if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
   return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
 }
 grpc::Status IngestService::MeldVrijstelling(grpc::ServerContext* ctx, const v1::Vrijstelling* req,
                                              v1::MeldAntwoord* resp) {
+  if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
   return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
 }
 
 grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerReader<v1::Event>* reader,
                                       v1::BatchAntwoord* resp) {
+  if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
   v1::Event event;
   uint32_t index = 0;
   while (reader->Read(&event)) {

@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "dedup_window.h"
+#include "inbeeld/delivery/organisatie_identiteit.h"
 #include "inbeeld/identity/pseudonym.h"
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/util/clock.h"
@@ -20,6 +21,9 @@ struct IngestOptions {
   size_t dedup_capacity = 100000;
   // Largest batch accepted by MeldBatch.
   size_t max_batch_items = 10000;
+  // With TLS: the identities (OIN in the client certificate) allowed to
+  // publish; others get UNAUTHENTICATED. nullptr: no check (plaintext mode).
+  const delivery::OrganisatieIdentiteit* bronnen = nullptr;
 };
 
 class IngestService final : public v1::MeldingService::Service {
@@ -46,6 +50,8 @@ class IngestService final : public v1::MeldingService::Service {
 
  private:
   absl::Time DeadlineOf(grpc::ServerContext* ctx) const;
+  // OK when the caller's certificate names an allowed bron (or no check applies).
+  grpc::Status Authorize(grpc::ServerContext* ctx) const;
 
   kafka::Producer& producer_;
   const identity::Pseudonymizer& pseudonymizer_;

@@ -1,5 +1,6 @@
 // inbeeld-ingest: the gRPC MeldingService in front of the four event topics.
 #include <iostream>
+#include <optional>
 #include <map>
 #include <string>
 
@@ -71,8 +72,20 @@ int Main(int argc, char** argv) {
     return 2;
   }
   util::SystemClock clock;
-  IngestService service(**producer, *secret, clock,
-                        IngestOptions{*timeout, static_cast<size_t>(*window), 10000});
+  IngestOptions ingest_options{*timeout, static_cast<size_t>(*window), 10000, nullptr};
+  std::optional<delivery::OrganisatieIdentiteit> bronnen;
+  if (!*plaintext) {
+    // Only known schools, DUO and gemeenten publish (OIN in the client certificate).
+    const std::string path = config->GetString("bronnen", INBEELD_DEFAULT_BRONNEN);
+    auto loaded = delivery::OrganisatieIdentiteit::LoadCsv(path);
+    if (!loaded.ok()) {
+      util::LogError("cannot load --bronnen", {{"path", path}, {"error", std::string(loaded.status().message())}});
+      return 2;
+    }
+    bronnen.emplace(std::move(*loaded));
+    ingest_options.bronnen = &*bronnen;
+  }
+  IngestService service(**producer, *secret, clock, ingest_options);
   grpc_util::TlsOptions tls{*plaintext, config->GetString("tls-cert", ""), config->GetString("tls-key", ""),
                             config->GetString("tls-ca", ""), true};
   if (tls.plaintext) util::LogWarn("gRPC without TLS (--plaintext): local development only");

@@ -80,6 +80,16 @@ TEST(IngestTlsTest, MutualTlsServesCertifiedClientsAndRefusesOthers) {
   grpc::Status anonymous_st = Send(*anonymous, ValidVerzuimMelding(302, "tls-2"), &anonymous_resp);
   EXPECT_FALSE(anonymous_st.ok()) << "served a client without a certificate";
 
+  // A valid certificate of the CA, but not of a known school/DUO/gemeente
+  // (an organisation's or an unknown OIN): UNAUTHENTICATED, nothing stored.
+  for (const std::string who : {"unknown", "test-org"}) {
+    auto other = v1::MeldingService::NewStub(TlsChannel(address, ca, ReadFileOrEmpty(certs + "/clients/" + who + ".crt"),
+                                                        ReadFileOrEmpty(certs + "/clients/" + who + ".key")));
+    v1::MeldAntwoord other_resp;
+    grpc::Status other_st = Send(*other, ValidVerzuimMelding(304, "tls-4-" + who), &other_resp);
+    EXPECT_EQ(other_st.error_code(), grpc::UNAUTHENTICATED) << who << ": " << other_st.error_message();
+  }
+
   // No TLS at all: refused.
   auto plain = v1::MeldingService::NewStub(LocalChannel(address));
   v1::MeldAntwoord plain_resp;
