@@ -22,6 +22,12 @@ std::vector<Inschrijving> BouwInschrijvingen(const std::vector<MutatieFeit>& mut
       for (size_t pos = 0; pos < open.size(); ++pos) {
         const Inschrijving& i = out[open[pos]];
         if (same_brin && i.brin != m.brin()) continue;
+        // An uitschrijving dated D (last enrolled day) never closes an
+        // enrolment that starts on D: that is the next enrolment (a school
+        // switch on one date), so the uitschrijving ends an earlier one, or
+        // one whose start is unknown. DOMAIN.md §6: "an uitschrijving and an
+        // inschrijving on one date never produce a signal"; art. 10.
+        if (*i.van >= mf.datum) continue;
         if (!best.has_value() || *i.van < *out[open[*best]].van) best = pos;
       }
       return best;

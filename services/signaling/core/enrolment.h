@@ -33,6 +33,8 @@ struct Inschrijving {
 // - uitschrijving ingangsdatum = last enrolled day; it closes the
 //   earliest-started open enrolment at the same BRIN, else any open one
 //   (earliest-started), else it stands for an enrolment with unknown start;
+//   an enrolment starting on the uitschrijving's own date is never the one
+//   closed (a same-date in- and uitschrijving is a switch, not a 1-day stay);
 // - mutaties are processed by date; on one date inschrijvingen first, so a
 //   same-day re-enrolment at one BRIN is not the one closed;
 // - ho counts as an enrolment; several concurrent enrolments are possible.
