@@ -1,6 +1,10 @@
 #include "ingest_service.h"
 
+#include <future>
+#include <memory>
+
 #include "absl/synchronization/mutex.h"
+#include "grpcpp/grpcpp.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
@@ -142,6 +146,151 @@ TEST_F(IngestServiceTest, UnaryViolationPathsAreRelativeToTheRequest) {
   google::rpc::BadRequest bad;
   ASSERT_TRUE(details.details(0).UnpackTo(&bad));
   EXPECT_EQ(bad.field_violations(0).field(), "leerling.bsn");
+}
+
+}  // namespace
+}  // namespace inbeeld::ingest
+
+namespace inbeeld::ingest {
+namespace {
+
+// Holds every delivery report until `gate` records are waiting, then
+// acknowledges them all; the n-th record (1-based, `fail_nth`) fails. A batch
+// that waits for each acknowledgement before producing the next item never
+// opens the gate.
+class GatedProducer final : public kafka::Producer {
+ public:
+  GatedProducer(size_t gate, size_t fail_nth) : gate_(gate), fail_nth_(fail_nth) {}
+
+  absl::Status Produce(kafka::OutRecord record, std::function<void(const kafka::DeliveryReport&)> cb) override {
+    std::vector<std::pair<std::function<void(const kafka::DeliveryReport&)>, kafka::DeliveryReport>> ready;
+    {
+      absl::MutexLock lock(&mu_);
+      kafka::DeliveryReport report{absl::OkStatus(), record.topic, 0, static_cast<int64_t>(produced_)};
+      if (++produced_ == fail_nth_) report.status = absl::InternalError("broker refused the record");
+      if (report.status.ok()) keys.push_back(record.key);
+      waiting_.emplace_back(std::move(cb), report);
+      if (waiting_.size() >= gate_) ready.swap(waiting_);
+    }
+    for (auto& [fn, report] : ready) fn(report);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<kafka::DeliveryReport> ProduceSync(kafka::OutRecord record, absl::Duration timeout) override {
+    auto promise = std::make_shared<std::promise<kafka::DeliveryReport>>();
+    auto future = promise->get_future();
+    (void)Produce(std::move(record), [promise](const kafka::DeliveryReport& r) { promise->set_value(r); });
+    if (future.wait_for(absl::ToChronoMilliseconds(timeout)) != std::future_status::ready) {
+      return absl::UnavailableError("kafka did not acknowledge the record in time");
+    }
+    kafka::DeliveryReport r = future.get();
+    if (!r.status.ok()) return r.status;
+    return r;
+  }
+  absl::Status Flush(absl::Duration) override { return absl::OkStatus(); }
+  int OutstandingMessages() const override { return 0; }
+
+  std::vector<std::string> keys;  // of acknowledged records
+
+ private:
+  absl::Mutex mu_;
+  const size_t gate_;
+  const size_t fail_nth_;
+  size_t produced_ = 0;
+  std::vector<std::pair<std::function<void(const kafka::DeliveryReport&)>, kafka::DeliveryReport>> waiting_;
+};
+
+v1::Event BatchEvent(const std::string& id) {
+  v1::Event e;
+  *e.mutable_inschrijvingsmutatie() = Uitschrijving(id);
+  return e;
+}
+
+// MeldBatch through an in-process gRPC channel (no port).
+class MeldBatchTest : public testing::Test {
+ protected:
+  void Start(kafka::Producer& producer, absl::Duration produce_timeout) {
+    IngestOptions options;
+    options.produce_timeout = produce_timeout;
+    service_ = std::make_unique<IngestService>(producer, pseudonymizer_, clock_, options);
+    grpc::ServerBuilder builder;
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    stub_ = v1::MeldingService::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  v1::BatchAntwoord Send(const std::vector<v1::Event>& events) {
+    grpc::ClientContext ctx;
+    v1::BatchAntwoord resp;
+    auto writer = stub_->MeldBatch(&ctx, &resp);
+    for (const auto& e : events) EXPECT_TRUE(writer->Write(e));
+    writer->WritesDone();
+    grpc::Status st = writer->Finish();
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp;
+  }
+
+  identity::Pseudonymizer pseudonymizer_ = *identity::Pseudonymizer::Create("test-secret-0123456789");
+  util::ManualClock clock_{absl::FromUnixSeconds(1700000000)};
+  std::unique_ptr<IngestService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::MeldingService::Stub> stub_;
+};
+
+TEST_F(MeldBatchTest, ItemsAreProducedBeforeTheFirstAcknowledgementIsAwaited) {
+  // Kafka acknowledges only once all three records are waiting; one at a time
+  // every item but the last would time out.
+  GatedProducer producer(/*gate=*/3, /*fail_nth=*/0);
+  Start(producer, absl::Milliseconds(300));
+  v1::BatchAntwoord resp = Send({BatchEvent("b-1"), BatchEvent("b-2"), BatchEvent("b-3")});
+  ASSERT_EQ(resp.items_size(), 3);
+  EXPECT_EQ(resp.accepted(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(resp.items(i).index(), static_cast<uint32_t>(i));
+    EXPECT_EQ(resp.items(i).code(), grpc::OK) << resp.items(i).message();
+    EXPECT_EQ(resp.items(i).antwoord().event_id().size(), 32u);
+  }
+  EXPECT_EQ(producer.keys.size(), 3u);
+}
+
+TEST_F(MeldBatchTest, EachItemGetsItsOwnAnswerAndAFailedItemCanBeRetried) {
+  GatedProducer producer(/*gate=*/1, /*fail_nth=*/2);
+  Start(producer, absl::Seconds(5));
+  v1::Event invalid = BatchEvent("b-13");
+  invalid.mutable_inschrijvingsmutatie()->mutable_leerling()->set_bsn("111222334");
+  v1::BatchAntwoord resp = Send({BatchEvent("b-11"), BatchEvent("b-12"), invalid, BatchEvent("b-14")});
+  ASSERT_EQ(resp.items_size(), 4);
+  EXPECT_EQ(resp.items(0).code(), grpc::OK);
+  EXPECT_EQ(resp.items(1).code(), grpc::INTERNAL);  // the broker refused the 2nd record
+  EXPECT_EQ(resp.items(1).violations_size(), 0);
+  EXPECT_EQ(resp.items(2).code(), grpc::INVALID_ARGUMENT);
+  ASSERT_EQ(resp.items(2).violations_size(), 1);
+  EXPECT_EQ(resp.items(2).violations(0).field(), "inschrijvingsmutatie.leerling.bsn");
+  EXPECT_EQ(resp.items(3).code(), grpc::OK);
+  EXPECT_EQ(resp.accepted(), 2u);
+  EXPECT_EQ(resp.rejected(), 2u);
+  // The failed item's claim was released: the retry is produced, not a duplicate.
+  v1::BatchAntwoord retry = Send({BatchEvent("b-12")});
+  ASSERT_EQ(retry.items_size(), 1);
+  EXPECT_EQ(retry.items(0).code(), grpc::OK);
+  EXPECT_FALSE(retry.items(0).antwoord().duplicate());
+  EXPECT_EQ(producer.keys.size(), 3u);
+}
+
+TEST_F(MeldBatchTest, ARepeatInTheSameBatchIsADuplicateNotBusy) {
+  // Acknowledged in pairs: the repeat must wait for the first copy's answer.
+  GatedProducer producer(/*gate=*/2, /*fail_nth=*/0);
+  Start(producer, absl::Seconds(1));
+  v1::BatchAntwoord resp = Send({BatchEvent("b-21"), BatchEvent("b-22"), BatchEvent("b-21"), BatchEvent("b-23"),
+                                 BatchEvent("b-24")});
+  ASSERT_EQ(resp.items_size(), 5);
+  EXPECT_EQ(resp.accepted(), 5u);
+  EXPECT_TRUE(resp.items(2).antwoord().duplicate());
+  EXPECT_EQ(resp.items(2).antwoord().event_id(), resp.items(0).antwoord().event_id());
+  EXPECT_FALSE(resp.items(3).antwoord().duplicate());
+  EXPECT_EQ(producer.keys.size(), 4u);
 }
 
 }  // namespace
