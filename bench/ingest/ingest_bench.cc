@@ -136,6 +136,7 @@ void Report(benchmark::State& state, int64_t events) {
 // Baseline ratio: rates are only known after a run, so the reporter adds it.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  RatioReporter() : ConsoleReporter(OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     std::vector<Run> out = runs;
     for (Run& r : out) {
@@ -249,6 +250,7 @@ BENCHMARK(BM_ValidateAndPseudonym)->Unit(benchmark::kMicrosecond);
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  // Plain tabular output (no colour codes), so figures paste into the docs.
   inbeeld::ingest::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();

@@ -1,0 +1,275 @@
+// Throughput of the signaling service loop, in-process:
+//   BM_CoreApply        the pure core (Jongere::Apply per event, then one
+//                       AdvanceTo(horizon) per jongere) on the same events:
+//                       the baseline
+//   BM_ServiceRunOnce   SignalingService::RunOnce until every pre-produced
+//                       event is consumed: decode, pseudonym check, core,
+//                       signals produced and acked, changelog produced and
+//                       acked, RocksDB WriteBatch (sync_writes 0/1) per batch
+// The events (about 8 per jongere, four topics, 4 partitions each) are
+// produced to an embedded cluster once; each service run uses a fresh RocksDB
+// directory and consumer group, joined BEFORE the clock starts (the mock's
+// group join takes seconds and is not throughput). One iteration = the whole
+// data set, timed manually. Run in registration order, the service runs
+// report `ratio_to_core` = their events/s divided by the core's.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "inbeeld/events/event_record.h"
+#include "inbeeld/identity/pseudonym.h"
+#include "inbeeld/identity/validation.h"
+#include "inbeeld/kafka/embedded_cluster.h"
+#include "inbeeld/kafka/kafka.h"
+#include "inbeeld/kafka/topics.h"
+#include "inbeeld/util/dates.h"
+#include "services/signaling/core/feiten.h"
+#include "services/signaling/core/jongere.h"
+#include "services/signaling/core/test_events.h"
+#include "signaling_service.h"
+#include "signaling_store.h"
+
+namespace inbeeld::signaling {
+namespace {
+
+namespace t = testing;
+
+constexpr int kPartitions = 4;
+constexpr int kJongeren = 2000;
+const absl::CivilDay kToday(2024, 12, 1);
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "signaling_pipeline_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+std::string Dag(absl::CivilDay d) { return util::FormatDate(d); }
+
+// A valid BSN per n (eleven-test on the 9th digit): the service's pseudonym
+// check and the events' validation need real-looking identities.
+std::string Bsn(int n) {
+  for (int base = 10000000 + n * 2;; ++base) {
+    const std::string d = std::to_string(base);
+    int sum = 0;
+    for (int i = 0; i < 8; ++i) sum += (d[i] - '0') * (9 - i);
+    if (sum % 11 < 10) return d + static_cast<char>('0' + sum % 11);
+  }
+}
+
+// One school year of a jongere, as in bench/signaling (about 8 events).
+std::vector<v1::Event> Mix(int n, std::mt19937& rng) {
+  t::Persoon p;
+  p.bsn = Bsn(n);
+  const absl::CivilDay geb = absl::CivilDay(2006, 1, 1) + static_cast<int>(rng() % (365 * 12));
+  p.geboortedatum = Dag(geb);
+  p.woongemeente = std::to_string(1000 + rng() % 300).substr(0, 4);
+  const absl::CivilDay start(2023, 8, 1);
+  std::vector<v1::Event> ev;
+  ev.push_back(t::Inschrijving(p, "i0", Dag(start)));
+  absl::CivilDay d = start + static_cast<int>(30 + rng() % 60);
+  for (int m = 0; m < 3; ++m) {
+    ev.push_back(t::Melding(p, "m" + std::to_string(m),
+                            rng() % 4 == 0 ? v1::VERZUIM_SOORT_LANGDURIG_RELATIEF_VERZUIM
+                                           : v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN,
+                            Dag(d), Dag(d - 20), Dag(d - 1)));
+    d += static_cast<int>(10 + rng() % 40);
+  }
+  if (rng() % 3 == 0) {
+    ev.push_back(t::Adres(p, "a1", v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, Dag(d), "0599"));
+  }
+  d += static_cast<int>(rng() % 30);
+  ev.push_back(t::Uitschrijving(p, "u1", Dag(d)));
+  if (rng() % 2 == 0) {
+    ev.push_back(t::Inschrijving(p, "i1", Dag(d + static_cast<int>(rng() % 20)), v1::ONDERWIJSSOORT_VO, "07NU"));
+  } else if (rng() % 2 == 0) {
+    ev.push_back(t::Vrijstelling(p, "v1", v1::VRIJSTELLING_ARTIKEL_5_ONDER_A, Dag(d + 3), Dag(d + 120)));
+  }
+  if (rng() % 10 == 0) {
+    ev.push_back(t::Adres(p, "a2", v1::ADRES_MUTATIE_SOORT_VERTROKKEN_ONBEKEND_WAARHEEN, Dag(d + 40)));
+  }
+  std::stable_sort(ev.begin(), ev.end(),
+                   [](const v1::Event& a, const v1::Event& b) { return CanonicalLess(a, b); });
+  return ev;
+}
+
+class FixedDate final : public DateSource {
+ public:
+  absl::CivilDay Today() const override { return kToday; }
+};
+
+// The cluster with every event produced once, and the end offset per
+// topic-partition (what "all consumed" means).
+struct Env {
+  std::unique_ptr<kafka::EmbeddedCluster> cluster;
+  kafka::ClientOptions kopts;
+  std::unique_ptr<kafka::Producer> producer;
+  identity::Pseudonymizer pseudonymizer = *identity::Pseudonymizer::Create("bench-secret-0123456789abcdef");
+  std::vector<std::vector<v1::Event>> jongeren;
+  int64_t events = 0;
+  std::map<kafka::TopicPartition, int64_t> end_offsets;
+  bool produced = false;
+
+  Env() {
+    auto c = kafka::EmbeddedCluster::Start(1);
+    if (!c.ok()) Die(std::string(c.status().message()));
+    cluster = std::move(*c);
+    if (auto s = cluster->CreateTopics(kafka::InBeeldTopics(kPartitions, 1)); !s.ok()) Die(std::string(s.message()));
+    kopts.bootstrap_servers = cluster->bootstrap_servers();
+    auto p = kafka::Producer::Create(kopts);
+    if (!p.ok()) Die(std::string(p.status().message()));
+    producer = std::move(*p);
+    std::mt19937 rng(1);
+    for (int i = 0; i < kJongeren; ++i) {
+      jongeren.push_back(Mix(i, rng));
+      for (const v1::Event& e : jongeren.back()) {
+        if (auto v = identity::Validate(e); !v.empty()) Die("invalid event: " + identity::Describe(v));
+        ++events;
+      }
+    }
+  }
+
+  // Produced lazily, after a consumer joined (see BM_ServiceRunOnce).
+  void ProduceAll() {
+    if (produced) return;
+    produced = true;
+    absl::Mutex mu;
+    for (const auto& ev : jongeren) {
+      for (const v1::Event& e : ev) {
+        auto s = producer->Produce(events::Encode(e, pseudonymizer, absl::Now()),
+                                   [&](const kafka::DeliveryReport& r) {
+                                     absl::MutexLock lock(&mu);
+                                     auto& end = end_offsets[{r.topic, r.partition}];
+                                     end = std::max(end, r.offset + 1);
+                                   });
+        if (!s.ok()) Die(std::string(s.message()));
+      }
+    }
+    if (auto s = producer->Flush(absl::Seconds(60)); !s.ok()) Die(std::string(s.message()));
+  }
+};
+
+Env& E() {
+  static Env* env = new Env();
+  return *env;
+}
+
+double core_rate = 0;
+
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  RatioReporter() : ConsoleReporter(OO_Tabular) {}
+  void ReportRuns(const std::vector<Run>& runs) override {
+    std::vector<Run> out = runs;
+    for (Run& r : out) {
+      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
+      auto it = r.counters.find("events_per_s");
+      if (it == r.counters.end()) continue;
+      // Counters reach the reporter finished: kIsRate is already per second.
+      if (r.benchmark_name().rfind("BM_CoreApply", 0) == 0) core_rate = it->second.value;
+      if (core_rate > 0) r.counters["ratio_to_core"] = benchmark::Counter(it->second.value / core_rate);
+    }
+    ConsoleReporter::ReportRuns(out);
+  }
+};
+
+void BM_CoreApply(benchmark::State& state) {
+  Env& env = E();
+  const CoreConfig config;
+  const absl::CivilDay horizon = kToday - 1;
+  int64_t events = 0, signals = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < env.jongeren.size(); ++i) {
+      Jongere j;
+      const std::string pseudo = env.pseudonymizer.Of(env.jongeren[i][0].inschrijvingsmutatie().leerling());
+      for (const v1::Event& e : env.jongeren[i]) signals += static_cast<int64_t>(j.Apply(e, pseudo, config).size());
+      signals += static_cast<int64_t>(j.AdvanceTo(horizon, pseudo, config).size());
+      benchmark::DoNotOptimize(j.state().ByteSizeLong());
+      events += static_cast<int64_t>(env.jongeren[i].size());
+    }
+  }
+  state.SetItemsProcessed(events);
+  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["signals_per_jongere"] =
+      static_cast<double>(signals) / static_cast<double>(state.iterations() * kJongeren);
+}
+BENCHMARK(BM_CoreApply)->Unit(benchmark::kMillisecond);
+
+// Arg 0: RocksDB sync_writes (fsync per batch commit); arg 1: max_batch_records.
+void BM_ServiceRunOnce(benchmark::State& state) {
+  Env& env = E();
+  static int run = 0;
+  const bool sync = state.range(0) != 0;
+  int64_t events = 0, batches = 0;
+  for (auto _ : state) {
+    const std::string dir = "/tmp/inbeeld-pipeline-bench-" + std::to_string(getpid()) + "-" + std::to_string(run);
+    const std::string group = "pipeline-bench-" + std::to_string(run++);
+    std::filesystem::remove_all(dir);
+    auto store = SignalingStore::Open(dir, sync);
+    if (!store.ok()) Die(std::string(store.status().message()));
+    SignalingOptions opts;
+    opts.max_batch_records = static_cast<int>(state.range(1));
+    FixedDate dates;
+    SignalingService service(**store, *env.producer, env.pseudonymizer, dates, env.kopts, opts);
+    auto consumer = kafka::Consumer::Create(service.ConsumerOptionsFor(group));
+    if (!consumer.ok()) Die(std::string(consumer.status().message()));
+    // Join first (not timed). The events are produced after the first join,
+    // so this loop consumes nothing in the first run; a later run may process
+    // a first batch in the call that got the assignment: those records are
+    // left out of the count (and their time out of the clock).
+    const absl::Time join_deadline = absl::Now() + absl::Seconds(60);
+    while ((*consumer)->Assignment().empty() && absl::Now() < join_deadline) {
+      if (auto s = service.RunOnce(**consumer); !s.ok()) Die(std::string(s.message()));
+    }
+    if ((*consumer)->Assignment().empty()) Die("no assignment within 60 s");
+    env.ProduceAll();
+    auto all_consumed = [&] {
+      for (const auto& [tp, end] : env.end_offsets) {
+        if ((*store)->GetOffset(tp).value_or(0) < end) return false;
+      }
+      return true;
+    };
+    int64_t already = 0;
+    for (const auto& [tp, end] : env.end_offsets) already += (*store)->GetOffset(tp).value_or(0);
+    const absl::Time start = absl::Now();
+    while (!all_consumed()) {
+      if (auto s = service.RunOnce(**consumer); !s.ok()) Die(std::string(s.message()));
+      ++batches;
+    }
+    state.SetIterationTime(absl::ToDoubleSeconds(absl::Now() - start));
+    events += env.events - already;
+    (*consumer)->Close();
+    consumer->reset();
+    store->reset();
+    std::filesystem::remove_all(dir);
+  }
+  state.SetItemsProcessed(events);
+  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["events_per_batch"] = static_cast<double>(events) / static_cast<double>(batches);
+}
+BENCHMARK(BM_ServiceRunOnce)
+    ->ArgNames({"sync", "max_batch"})
+    ->Args({0, 500})
+    ->Args({1, 500})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace inbeeld::signaling
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  inbeeld::signaling::RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}
