@@ -107,7 +107,12 @@ bool CanonicalLess(const v1::Event& a, const v1::Event& b) {
     auto [bron, id] = BronEnId(e);
     return std::make_tuple(DatumTekst(e), static_cast<int>(SoortVan(e)), bron, id);
   };
-  return key(a) < key(b);
+  const auto ka = key(a), kb = key(b);
+  if (ka != kb) return ka < kb;
+  // Same date, kind and (bron, id) but other content (a conflicting retry):
+  // order by content so that which one is applied first (and wins the
+  // idempotency check) does not depend on the input order (determinism).
+  return a.SerializeAsString() < b.SerializeAsString();
 }
 
 std::vector<std::string> Feiten::RefsOp(absl::CivilDay day) const {

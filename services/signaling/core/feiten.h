@@ -33,7 +33,8 @@ std::string RefVan(const v1::Event& event);
 std::string DedupSleutel(const v1::Event& event);
 const v1::Leerling* LeerlingVan(const v1::Event& event);
 std::string_view GeboortedatumVan(const v1::Event& event);
-// Canonical order: date, kind, bron, id. Returns true when a < b.
+// Canonical order: date, kind, bron, id, then content (a total order, so
+// sorting never depends on input order). Returns true when a < b.
 bool CanonicalLess(const v1::Event& a, const v1::Event& b);
 
 struct Feit {

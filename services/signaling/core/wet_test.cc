@@ -135,5 +135,72 @@ TEST(WetEnrolmentTest, SameDateUitschrijvingDoesNotCloseThatDaysInschrijving) {
   EXPECT_TRUE(IngeschrevenOp(i, D("2024-03-02")));  // the new one stays open
 }
 
+// Determinism: two events with the same (bron, id) but other content (a
+// conflicting retry): whichever line comes first in the file, the same one
+// wins. Before the review the sort kept input order for such ties.
+TEST(WetDeterminismTest, ConflictingRetryWinsIndependentOfInputOrder) {
+  const v1::Event a = Uitschrijving(kP, "x1", "2024-03-01");
+  v1::Event b = a;
+  b.mutable_inschrijvingsmutatie()->set_uitschrijfreden(v1::UITSCHRIJFREDEN_VERTREK_BUITENLAND);
+  const v1::Event i0 = Inschrijving(kP, "i0", "2022-08-01");
+  const std::vector<v1::Signaal> ab = Speel({i0, a, b}, "2024-06-30");
+  const std::vector<v1::Signaal> ba = Speel({i0, b, a}, "2024-06-30");
+  ASSERT_EQ(Kort(ab), Kort(ba));
+  EXPECT_TRUE(CanonicalLess(a, b) != CanonicalLess(b, a));
+}
+
+struct StatusCase {
+  std::string naam;
+  Persoon persoon;
+  std::vector<v1::Event> events;
+  std::string peildatum;
+  v1::Plichtstatus status;
+  std::string leerplicht_van, leerplicht_tot, kwal_van, kwal_tot;
+};
+
+class WetStatusTest : public ::testing::TestWithParam<StatusCase> {};
+
+TEST_P(WetStatusTest, Status) {
+  const StatusCase& c = GetParam();
+  Jongere j;
+  for (const v1::Event& e : c.events) j.Apply(e, kPseudo, CoreConfig());
+  const v1::StatusResponse r = j.Status(D(c.peildatum)).ToProto();
+  EXPECT_EQ(r.status(), c.status) << r.regel();
+  EXPECT_EQ(r.leerplicht_van(), c.leerplicht_van);
+  EXPECT_EQ(r.leerplicht_tot(), c.leerplicht_tot);
+  EXPECT_EQ(r.kwalificatieplicht_van(), c.kwal_van);
+  EXPECT_EQ(r.kwalificatieplicht_tot(), c.kwal_tot);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Review, WetStatusTest,
+    ::testing::Values(
+        StatusCase{"geboren_1e_van_maand", Geb("2019-03-01"),
+                   {Adres(Geb("2019-03-01"), "g", v1::ADRES_MUTATIE_SOORT_GEBOORTE, "2019-03-01", "0363")},
+                   "2024-03-31", v1::PLICHTSTATUS_NIET_PLICHTIG, "2024-04-01", "2035-07-31", "2035-08-01",
+                   "2037-02-28"},
+        StatusCase{"schrikkeldag_vijf", Geb("2020-02-29"),
+                   {Adres(Geb("2020-02-29"), "g", v1::ADRES_MUTATIE_SOORT_GEBOORTE, "2020-02-29", "0363")},
+                   "2025-04-01", v1::PLICHTSTATUS_LEERPLICHTIG, "2025-04-01", "2036-07-31", "2036-08-01",
+                   "2038-02-28"},
+        StatusCase{"achttiende_verjaardag_niet_plichtig", Geb("2006-05-20"),
+                   {Inschrijving(Geb("2006-05-20"), "i", "2022-08-01", v1::ONDERWIJSSOORT_MBO)},
+                   "2024-05-20", v1::PLICHTSTATUS_NIET_PLICHTIG, "2011-06-01", "2022-07-31", "2022-08-01",
+                   "2024-05-19"},
+        StatusCase{"dag_voor_achttien_kwalificatieplichtig", Geb("2006-05-20"),
+                   {Inschrijving(Geb("2006-05-20"), "i", "2022-08-01", v1::ONDERWIJSSOORT_MBO)},
+                   "2024-05-19", v1::PLICHTSTATUS_KWALIFICATIEPLICHTIG, "2011-06-01", "2022-07-31", "2022-08-01",
+                   "2024-05-19"},
+        StatusCase{"pro_getuigschrift_in_kwalificatieplicht", Geb("2007-03-10"),
+                   {Uitschrijving(Geb("2007-03-10"), "u", "2024-06-30", v1::UITSCHRIJFREDEN_EINDE_PLICHT,
+                                  v1::ONDERWIJSSOORT_PRO, v1::DIPLOMA_PRO_GETUIGSCHRIFT)},
+                   "2024-07-01", v1::PLICHTSTATUS_NIET_PLICHTIG, "2012-04-01", "2023-07-31", "2023-08-01",
+                   "2024-06-29"},
+        StatusCase{"art15_tijdens_kwalificatieplicht", Geb("2007-03-10"),
+                   {Vrijstelling(Geb("2007-03-10"), "v", v1::VRIJSTELLING_ARTIKEL_15, "2023-06-01")},
+                   "2023-09-01", v1::PLICHTSTATUS_VRIJGESTELD, "2012-04-01", "2023-07-31", "2023-08-01",
+                   "2025-03-09"}),
+    [](const auto& info) { return info.param.naam; });
+
 }  // namespace
 }  // namespace inbeeld::signaling
