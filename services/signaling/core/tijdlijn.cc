@@ -221,9 +221,22 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
   // LRV.
   std::optional<absl::CivilDay> lrv_open;
   std::optional<absl::CivilDay> lrv_reset;
+  // The schools (BRIN) of the meldingen that opened the LRV: the LRV ends
+  // when the enrolment there ends, also when the jongere switches school.
+  std::vector<std::string> lrv_brins;
+  bool lrv_vorige_ingeschreven = false;
+  auto lrv_ingeschreven = [&](absl::CivilDay d) {
+    bool bekend = false;
+    for (const Inschrijving& i : inschrijvingen_) {
+      if (std::find(lrv_brins.begin(), lrv_brins.end(), i.brin) == lrv_brins.end()) continue;
+      bekend = true;
+      if (i.ActiefOp(d)) return true;
+    }
+    // No known enrolment at the reporting school: any enrolment counts.
+    return !bekend && IngeschrevenOp(inschrijvingen_, d);
+  };
   // Previous evaluated day's values (constant up to the current day).
   std::optional<std::string> vorige_gemeente;
-  bool vorige_ingeschreven = false;
 
   auto emit = [&](v1::Signaal s) { res.signalen.push_back(std::move(s)); };
   auto uit_beeld = [&](absl::CivilDay day, UitBeeldReden reden, absl::CivilDay begin,
@@ -337,6 +350,11 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
         s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), "", s.peildatum()));
         emit(std::move(s));
         lrv_open = day;
+        lrv_brins.clear();
+        for (const MeldingFeit& m : feiten_.meldingen) {
+          if (std::find(refs.begin(), refs.end(), m.ref) != refs.end()) lrv_brins.push_back(m.melding->brin());
+        }
+        lrv_vorige_ingeschreven = lrv_ingeschreven(day);
       }
     }
     if (lrv_open) {
@@ -346,7 +364,12 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
             return m.melding->soort() == v1::VERZUIM_SOORT_LANGDURIG_RELATIEF_VERZUIM && m.einddatum &&
                    m.meldingsdatum >= *lrv_open && m.meldingsdatum <= day;
           });
-      const bool uitgeschreven = vorige_ingeschreven && !ingeschreven && day > *lrv_open;
+      // "The enrolment ends": the enrolment at the school that reported the
+      // LRV (DOMAIN.md §6), not only the last enrolment anywhere: after a
+      // school switch a new school's LRV melding is a new LRV.
+      const bool lrv_ingeschreven_nu = lrv_ingeschreven(day);
+      const bool uitgeschreven = lrv_vorige_ingeschreven && !lrv_ingeschreven_nu && day > *lrv_open;
+      lrv_vorige_ingeschreven = lrv_ingeschreven_nu;
       if (einde_gemeld || uitgeschreven) {
         lrv_open.reset();
         lrv_reset = day;
@@ -423,7 +446,6 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
     }
 
     vorige_gemeente = gemeente;
-    vorige_ingeschreven = ingeschreven;
 
     // Next day to evaluate.
     if (elke_dag) {

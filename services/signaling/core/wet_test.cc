@@ -98,6 +98,42 @@ INSTANTIATE_TEST_SUITE_P(
                 {Uitschrijving(kP, "u1", "2024-07-31", v1::UITSCHRIJFREDEN_ANDERE_SCHOOL),
                  Inschrijving(kP, "i1", "2024-08-01", v1::ONDERWIJSSOORT_VO, "07NU")},
                 "2024-12-31", V{}},
+        // LRV closes with an einddatum on an LRV melding; a later LRV melding
+        // opens a new one (one signal per open LRV).
+        WetCase{"lrv_einddatum_sluit_nieuwe_lrv_melding_opent",
+                {Inschrijving(kP, "i0", "2022-08-01"),
+                 Melding(kP, "m1", v1::VERZUIM_SOORT_LANGDURIG_RELATIEF_VERZUIM, "2024-03-10", "2024-02-01"),
+                 Melding(kP, "m2", v1::VERZUIM_SOORT_LANGDURIG_RELATIEF_VERZUIM, "2024-03-20", "2024-02-01",
+                         "2024-03-18"),
+                 Melding(kP, "m3", v1::VERZUIM_SOORT_LANGDURIG_RELATIEF_VERZUIM, "2024-05-10", "2024-04-01")},
+                "2024-05-31",
+                V{"VERZUIMMELDING@2024-03-10", "LANGDURIG_RELATIEF_VERZUIM@2024-03-10", "VERZUIMMELDING@2024-03-20",
+                  "VERZUIMMELDING@2024-05-10", "LANGDURIG_RELATIEF_VERZUIM@2024-05-10"}},
+        // A second LRV melding while the LRV is open: no second signal.
+        WetCase{"lrv_open_geen_tweede_signaal",
+                {Inschrijving(kP, "i0", "2022-08-01"),
+                 Melding(kP, "m1", v1::VERZUIM_SOORT_LANGDURIG_RELATIEF_VERZUIM, "2024-03-10", "2024-02-01"),
+                 Melding(kP, "m2", v1::VERZUIM_SOORT_LANGDURIG_RELATIEF_VERZUIM, "2024-04-10", "2024-02-01")},
+                "2024-04-30",
+                V{"VERZUIMMELDING@2024-03-10", "LANGDURIG_RELATIEF_VERZUIM@2024-03-10", "VERZUIMMELDING@2024-04-10"}},
+        // The end of the enrolment closes the LRV; after re-enrolment a new LRV
+        // melding opens a new one. A move while the LRV is open: OVERDRACHT.
+        WetCase{"lrv_sluit_bij_einde_inschrijving",
+                {Inschrijving(kP, "i0", "2022-08-01"),
+                 Melding(kP, "m1", v1::VERZUIM_SOORT_LANGDURIG_RELATIEF_VERZUIM, "2024-03-10", "2024-02-01"),
+                 Uitschrijving(kP, "u1", "2024-03-31", v1::UITSCHRIJFREDEN_ANDERE_SCHOOL),
+                 Inschrijving(kP, "i1", "2024-04-01", v1::ONDERWIJSSOORT_VO, "07NU"),
+                 Adres(kP, "a1", v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, "2024-04-15", "0599"),
+                 Melding(kP, "m2", v1::VERZUIM_SOORT_LANGDURIG_RELATIEF_VERZUIM, "2024-05-10", "2024-04-02")},
+                "2024-05-31",
+                V{"VERZUIMMELDING@2024-03-10", "LANGDURIG_RELATIEF_VERZUIM@2024-03-10",
+                  "VERZUIMMELDING@2024-05-10", "LANGDURIG_RELATIEF_VERZUIM@2024-05-10"}},
+        // 16-uur meldingen covering exactly 28 days: not "more than 4 weeks".
+        WetCase{"lrv_keten_precies_28_dagen",
+                {Inschrijving(kP, "i0", "2022-08-01"),
+                 Melding(kP, "m1", v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN, "2024-03-15", "2024-03-01", "2024-03-14"),
+                 Melding(kP, "m2", v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN, "2024-03-29", "2024-03-15", "2024-03-28")},
+                "2024-04-30", V{"VERZUIMMELDING@2024-03-15", "VERZUIMMELDING@2024-03-29"}},
         // 90 days without news count from max(S, latest event): 04-15 + 90.
         WetCase{"geen_nieuws_90_dagen_herstart_door_event",
                 {Inschrijving(kP, "i0", "2022-08-01"), Uitschrijving(kP, "u1", "2024-03-01"),
