@@ -2,16 +2,19 @@
 //   BM_CoreApply        the pure core (Jongere::Apply per event, then one
 //                       AdvanceTo(horizon) per jongere) on the same events:
 //                       the baseline
+//   BM_BareConsume      a bare group consumer polling every record (what the
+//                       embedded Kafka alone costs)
 //   BM_ServiceRunOnce   SignalingService::RunOnce until every pre-produced
 //                       event is consumed: decode, pseudonym check, core,
 //                       signals produced and acked, changelog produced and
 //                       acked, RocksDB WriteBatch (sync_writes 0/1) per batch
-// The events (about 8 per jongere, four topics, 4 partitions each) are
-// produced to an embedded cluster once; each service run uses a fresh RocksDB
-// directory and consumer group, joined BEFORE the clock starts (the mock's
-// group join takes seconds and is not throughput). One iteration = the whole
-// data set, timed manually. Run in registration order, the service runs
-// report `ratio_to_core` = their events/s divided by the core's.
+// The events (2000 jongeren, about 6 events each, four topics, 4 partitions
+// each). Every Kafka run gets a fresh embedded cluster and RocksDB directory;
+// the consumer joins on empty topics BEFORE the events are produced and the
+// clock starts (the mock's group join takes seconds and is not throughput).
+// One iteration = the whole data set, timed manually. Run in registration
+// order, later benchmarks report `ratio_to_core` = their events/s divided by
+// the core's (wall time, same process, same load).
 #include <unistd.h>
 
 #include <cstdio>
@@ -105,27 +108,13 @@ class FixedDate final : public DateSource {
   absl::CivilDay Today() const override { return kToday; }
 };
 
-// The cluster with every event produced once, and the end offset per
-// topic-partition (what "all consumed" means).
-struct Env {
-  std::unique_ptr<kafka::EmbeddedCluster> cluster;
-  kafka::ClientOptions kopts;
-  std::unique_ptr<kafka::Producer> producer;
+// The data set: every jongere's events, generated once.
+struct DataSet {
   identity::Pseudonymizer pseudonymizer = *identity::Pseudonymizer::Create("bench-secret-0123456789abcdef");
   std::vector<std::vector<v1::Event>> jongeren;
   int64_t events = 0;
-  std::map<kafka::TopicPartition, int64_t> end_offsets;
-  bool produced = false;
 
-  Env() {
-    auto c = kafka::EmbeddedCluster::Start(1);
-    if (!c.ok()) Die(std::string(c.status().message()));
-    cluster = std::move(*c);
-    if (auto s = cluster->CreateTopics(kafka::InBeeldTopics(kPartitions, 1)); !s.ok()) Die(std::string(s.message()));
-    kopts.bootstrap_servers = cluster->bootstrap_servers();
-    auto p = kafka::Producer::Create(kopts);
-    if (!p.ok()) Die(std::string(p.status().message()));
-    producer = std::move(*p);
+  DataSet() {
     std::mt19937 rng(1);
     for (int i = 0; i < kJongeren; ++i) {
       jongeren.push_back(Mix(i, rng));
@@ -135,15 +124,38 @@ struct Env {
       }
     }
   }
+};
 
-  // Produced lazily, after a consumer joined (see BM_ServiceRunOnce).
-  void ProduceAll() {
-    if (produced) return;
-    produced = true;
+DataSet& D() {
+  static DataSet* data = new DataSet();
+  return *data;
+}
+
+// A fresh embedded cluster per run, so every run starts from empty topics:
+// the consumer joins the group first (not timed: the mock's join takes
+// seconds), then the data set is produced, then the clock starts.
+struct Cluster {
+  std::unique_ptr<kafka::EmbeddedCluster> cluster;
+  kafka::ClientOptions kopts;
+  std::unique_ptr<kafka::Producer> producer;
+  std::map<kafka::TopicPartition, int64_t> end_offsets;  // what "all consumed" means
+
+  Cluster() {
+    auto c = kafka::EmbeddedCluster::Start(1);
+    if (!c.ok()) Die(std::string(c.status().message()));
+    cluster = std::move(*c);
+    if (auto s = cluster->CreateTopics(kafka::InBeeldTopics(kPartitions, 1)); !s.ok()) Die(std::string(s.message()));
+    kopts.bootstrap_servers = cluster->bootstrap_servers();
+    auto p = kafka::Producer::Create(kopts);
+    if (!p.ok()) Die(std::string(p.status().message()));
+    producer = std::move(*p);
+  }
+
+  void ProduceAll(const DataSet& data) {
     absl::Mutex mu;
-    for (const auto& ev : jongeren) {
+    for (const auto& ev : data.jongeren) {
       for (const v1::Event& e : ev) {
-        auto s = producer->Produce(events::Encode(e, pseudonymizer, absl::Now()),
+        auto s = producer->Produce(events::Encode(e, data.pseudonymizer, absl::Now()),
                                    [&](const kafka::DeliveryReport& r) {
                                      absl::MutexLock lock(&mu);
                                      auto& end = end_offsets[{r.topic, r.partition}];
@@ -155,11 +167,6 @@ struct Env {
     if (auto s = producer->Flush(absl::Seconds(60)); !s.ok()) Die(std::string(s.message()));
   }
 };
-
-Env& E() {
-  static Env* env = new Env();
-  return *env;
-}
 
 double core_rate = 0;
 
@@ -181,7 +188,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 };
 
 void BM_CoreApply(benchmark::State& state) {
-  Env& env = E();
+  DataSet& env = D();
   const CoreConfig config;
   const absl::CivilDay horizon = kToday - 1;
   int64_t events = 0, signals = 0;
@@ -200,11 +207,52 @@ void BM_CoreApply(benchmark::State& state) {
   state.counters["signals_per_jongere"] =
       static_cast<double>(signals) / static_cast<double>(state.iterations() * kJongeren);
 }
-BENCHMARK(BM_CoreApply)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CoreApply)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Kafka alone: a bare group consumer polling every record, no processing.
+void BM_BareConsume(benchmark::State& state) {
+  DataSet& data = D();
+  int64_t events = 0;
+  double produce_seconds = 0;
+  for (auto _ : state) {
+    Cluster c;
+    kafka::ConsumerOptions co;
+    static_cast<kafka::ClientOptions&>(co) = c.kopts;
+    co.group_id = "bare-consume";
+    for (auto t : kafka::kEventTopics) co.topics.emplace_back(t);
+    auto consumer = kafka::Consumer::Create(co);
+    if (!consumer.ok()) Die(std::string(consumer.status().message()));
+    const absl::Time join_deadline = absl::Now() + absl::Seconds(60);
+    while ((*consumer)->Assignment().empty() && absl::Now() < join_deadline) {
+      if (auto r = (*consumer)->Poll(absl::Milliseconds(100)); !r.ok()) Die(std::string(r.status().message()));
+    }
+    if ((*consumer)->Assignment().empty()) Die("no assignment within 60 s");
+    const absl::Time produce_start = absl::Now();
+    c.ProduceAll(data);
+    // The other half of Kafka's cost: the same records produced async and
+    // flushed (acks=all, linger.ms=5), as the service does per batch.
+    produce_seconds += absl::ToDoubleSeconds(absl::Now() - produce_start);
+    const absl::Time start = absl::Now();
+    int64_t n = 0;
+    while (n < data.events) {
+      auto r = (*consumer)->Poll(absl::Seconds(10));
+      if (!r.ok()) Die(std::string(r.status().message()));
+      if (!r->has_value()) Die("bare consumer stalled");
+      ++n;
+    }
+    state.SetIterationTime(absl::ToDoubleSeconds(absl::Now() - start));
+    events += n;
+    (*consumer)->Close();
+  }
+  state.counters["produce_flush_events_per_s"] = static_cast<double>(events) / produce_seconds;
+  state.SetItemsProcessed(events);
+  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_BareConsume)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // Arg 0: RocksDB sync_writes (fsync per batch commit); arg 1: max_batch_records.
 void BM_ServiceRunOnce(benchmark::State& state) {
-  Env& env = E();
+  DataSet& data = D();
   static int run = 0;
   const bool sync = state.range(0) != 0;
   int64_t events = 0, batches = 0;
@@ -212,24 +260,22 @@ void BM_ServiceRunOnce(benchmark::State& state) {
     const std::string dir = "/tmp/inbeeld-pipeline-bench-" + std::to_string(getpid()) + "-" + std::to_string(run);
     const std::string group = "pipeline-bench-" + std::to_string(run++);
     std::filesystem::remove_all(dir);
+    Cluster env;
     auto store = SignalingStore::Open(dir, sync);
     if (!store.ok()) Die(std::string(store.status().message()));
     SignalingOptions opts;
     opts.max_batch_records = static_cast<int>(state.range(1));
     FixedDate dates;
-    SignalingService service(**store, *env.producer, env.pseudonymizer, dates, env.kopts, opts);
+    SignalingService service(**store, *env.producer, data.pseudonymizer, dates, env.kopts, opts);
     auto consumer = kafka::Consumer::Create(service.ConsumerOptionsFor(group));
     if (!consumer.ok()) Die(std::string(consumer.status().message()));
-    // Join first (not timed). The events are produced after the first join,
-    // so this loop consumes nothing in the first run; a later run may process
-    // a first batch in the call that got the assignment: those records are
-    // left out of the count (and their time out of the clock).
+    // Join first (not timed), on empty topics.
     const absl::Time join_deadline = absl::Now() + absl::Seconds(60);
     while ((*consumer)->Assignment().empty() && absl::Now() < join_deadline) {
       if (auto s = service.RunOnce(**consumer); !s.ok()) Die(std::string(s.message()));
     }
     if ((*consumer)->Assignment().empty()) Die("no assignment within 60 s");
-    env.ProduceAll();
+    env.ProduceAll(data);
     auto all_consumed = [&] {
       for (const auto& [tp, end] : env.end_offsets) {
         if ((*store)->GetOffset(tp).value_or(0) < end) return false;
@@ -244,7 +290,7 @@ void BM_ServiceRunOnce(benchmark::State& state) {
       ++batches;
     }
     state.SetIterationTime(absl::ToDoubleSeconds(absl::Now() - start));
-    events += env.events - already;
+    events += data.events - already;
     (*consumer)->Close();
     consumer->reset();
     store->reset();
@@ -256,8 +302,10 @@ void BM_ServiceRunOnce(benchmark::State& state) {
 }
 BENCHMARK(BM_ServiceRunOnce)
     ->ArgNames({"sync", "max_batch"})
+    ->Args({0, 100})
     ->Args({0, 500})
     ->Args({1, 500})
+    ->Args({0, 2000})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
