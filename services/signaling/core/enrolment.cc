@@ -17,11 +17,12 @@ std::vector<Inschrijving> BouwInschrijvingen(const std::vector<MutatieFeit>& mut
       continue;
     }
     if (m.soort() != v1::MUTATIE_SOORT_UITSCHRIJVING) continue;
-    auto earliest = [&](bool same_brin) -> std::optional<size_t> {
+    // The earliest-started open enrolment at the uitschrijving's BRIN.
+    auto earliest_same_brin = [&]() -> std::optional<size_t> {
       std::optional<size_t> best;
       for (size_t pos = 0; pos < open.size(); ++pos) {
         const Inschrijving& i = out[open[pos]];
-        if (same_brin && i.brin != m.brin()) continue;
+        if (i.brin != m.brin()) continue;
         // An uitschrijving dated D (last enrolled day) never closes an
         // enrolment that starts on D: that is the next enrolment (a school
         // switch on one date), so the uitschrijving ends an earlier one, or
@@ -32,8 +33,12 @@ std::vector<Inschrijving> BouwInschrijvingen(const std::vector<MutatieFeit>& mut
       }
       return best;
     };
-    std::optional<size_t> pos = earliest(true);
-    if (!pos.has_value()) pos = earliest(false);
+    // Only an enrolment at the same BRIN is closed. Without one, the
+    // uitschrijving stands for an enrolment at that school whose start is
+    // unknown: art. 10 lets a school remove a pupil only after another school
+    // enrolled him, so an open enrolment elsewhere is typically the NEW school
+    // and must stay open.
+    std::optional<size_t> pos = earliest_same_brin();
     if (pos.has_value()) {
       Inschrijving& i = out[open[*pos]];
       i.tot = mf.datum;

@@ -171,6 +171,20 @@ TEST(WetEnrolmentTest, SameDateUitschrijvingDoesNotCloseThatDaysInschrijving) {
   EXPECT_TRUE(IngeschrevenOp(i, D("2024-03-02")));  // the new one stays open
 }
 
+// Art. 10: a school removes a pupil only after another school enrolled him.
+// An uitschrijving at A with no known enrolment at A stands for an A enrolment
+// of unknown start; it must not close the new enrolment at B.
+TEST(WetEnrolmentTest, UitschrijvingElsewhereDoesNotCloseTheNewSchool) {
+  google::protobuf::RepeatedPtrField<v1::Event> ev;
+  *ev.Add() = Inschrijving(kP, "i1", "2024-03-01", v1::ONDERWIJSSOORT_VO, "12AB");
+  *ev.Add() = Uitschrijving(kP, "u1", "2024-03-05", v1::UITSCHRIJFREDEN_ANDERE_SCHOOL);  // at 05KO
+  const Feiten f = ParseFeiten(ev);
+  const std::vector<signaling::Inschrijving> i = BouwInschrijvingen(f.mutaties);
+  ASSERT_EQ(i.size(), 2u);
+  EXPECT_TRUE(IngeschrevenOp(i, D("2024-03-10")));  // still at 12AB
+  EXPECT_TRUE(IngeschrevenOp(i, D("2024-02-01")));  // 05KO, start unknown
+}
+
 // Determinism: two events with the same (bron, id) but other content (a
 // conflicting retry): whichever line comes first in the file, the same one
 // wins. Before the review the sort kept input order for such ties.
