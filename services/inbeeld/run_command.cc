@@ -6,10 +6,8 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -38,26 +36,6 @@ struct Child {
   std::string ready_file;
   std::map<std::string, std::string> endpoints;
 };
-
-std::map<std::string, std::string> ReadFlatJson(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  std::map<std::string, std::string> out;
-  size_t pos = 0;
-  while (true) {
-    size_t k1 = text.find('"', pos);
-    if (k1 == std::string::npos) break;
-    size_t k2 = text.find('"', k1 + 1);
-    size_t v1 = text.find('"', k2 + 1);
-    size_t v2 = text.find('"', v1 + 1);
-    if (v2 == std::string::npos) break;
-    out[text.substr(k1 + 1, k2 - k1 - 1)] = text.substr(v1 + 1, v2 - v1 - 1);
-    pos = v2 + 1;
-  }
-  return out;
-}
 
 pid_t Spawn(const std::string& binary, const std::vector<std::string>& args) {
   pid_t pid = fork();
@@ -308,7 +286,8 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
         return 1;
       }
     }
-    c.endpoints = ReadFlatJson(c.ready_file);
+    auto endpoints = util::ReadReadyFile(c.ready_file);
+    if (endpoints.ok()) c.endpoints = *endpoints;
   }
 
   std::map<std::string, std::string> ready = {{"kafka", bootstrap},

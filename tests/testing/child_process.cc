@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "inbeeld/util/process.h"
 
 namespace inbeeld::testing_util {
 
@@ -115,23 +116,7 @@ absl::StatusOr<std::map<std::string, std::string>> WaitForReadyFile(const std::s
                                                                     absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
-    if (std::filesystem::exists(path)) {
-      std::string text = ReadFileOrEmpty(path);
-      std::map<std::string, std::string> out;
-      // Flat {"k":"v",...} objects written by util::WriteReadyFile.
-      size_t pos = 0;
-      while (true) {
-        size_t k1 = text.find('"', pos);
-        if (k1 == std::string::npos) break;
-        size_t k2 = text.find('"', k1 + 1);
-        size_t v1 = text.find('"', k2 + 1);
-        size_t v2 = text.find('"', v1 + 1);
-        if (k2 == std::string::npos || v1 == std::string::npos || v2 == std::string::npos) break;
-        out[text.substr(k1 + 1, k2 - k1 - 1)] = text.substr(v1 + 1, v2 - v1 - 1);
-        pos = v2 + 1;
-      }
-      return out;
-    }
+    if (std::filesystem::exists(path)) return util::ReadReadyFile(path);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return absl::DeadlineExceededError(absl::StrCat("no ready file ", path, " in time"));

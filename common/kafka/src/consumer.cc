@@ -69,23 +69,9 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
     std::unique_ptr<RdKafka::Message> msg(
         consumer_->consume(static_cast<int>(absl::ToInt64Milliseconds(timeout))));
     switch (msg->err()) {
-      case RdKafka::ERR_NO_ERROR: {
-        InRecord r;
-        r.topic = msg->topic_name();
-        r.partition = msg->partition();
-        r.offset = msg->offset();
-        if (msg->key()) r.key = *msg->key();
-        if (msg->payload()) r.value.assign(static_cast<const char*>(msg->payload()), msg->len());
-        r.timestamp_ms = msg->timestamp().timestamp;
-        if (RdKafka::Headers* h = msg->headers()) {
-          for (const auto& hdr : h->get_all()) {
-            r.headers.push_back({hdr.key(), hdr.value() ? std::string(static_cast<const char*>(hdr.value()),
-                                                                      hdr.value_size())
-                                                        : std::string()});
-          }
-        }
-        return std::optional<InRecord>(std::move(r));
-      }
+      case RdKafka::ERR_NO_ERROR:
+        return std::optional<InRecord>(internal::ToInRecord(*msg));
+
       case RdKafka::ERR__TIMED_OUT:
       case RdKafka::ERR__PARTITION_EOF:
         return std::optional<InRecord>();

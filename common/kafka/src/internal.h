@@ -42,6 +42,9 @@ inline absl::Status ToStatus(RdKafka::ErrorCode err, std::string_view context) {
 absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const ClientOptions& options,
                                                          const std::map<std::string, std::string>& defaults);
 
+// A consumed message as an InRecord (key, value, headers, position).
+InRecord ToInRecord(RdKafka::Message& msg);
+
 // Parses librdkafka's statistics JSON.
 KafkaStats ParseStats(const std::string& json);
 

@@ -44,18 +44,7 @@ absl::Status ReadPartitionToEnd(const ClientOptions& options, const TopicPartiti
       result = internal::ToStatus(msg->err(), "kafka read");
       break;
     }
-    InRecord r;
-    r.topic = msg->topic_name();
-    r.partition = msg->partition();
-    r.offset = msg->offset();
-    if (msg->key()) r.key = *msg->key();
-    if (msg->payload()) r.value.assign(static_cast<const char*>(msg->payload()), msg->len());
-    if (RdKafka::Headers* h = msg->headers()) {
-      for (const auto& hdr : h->get_all()) {
-        r.headers.push_back(
-            {hdr.key(), hdr.value() ? std::string(static_cast<const char*>(hdr.value()), hdr.value_size()) : ""});
-      }
-    }
+    InRecord r = internal::ToInRecord(*msg);
     next = r.offset + 1;
     fn(r);
   }

@@ -47,6 +47,23 @@ absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(
   return conf;
 }
 
+InRecord ToInRecord(RdKafka::Message& msg) {
+  InRecord r;
+  r.topic = msg.topic_name();
+  r.partition = msg.partition();
+  r.offset = msg.offset();
+  if (msg.key()) r.key = *msg.key();
+  if (msg.payload()) r.value.assign(static_cast<const char*>(msg.payload()), msg.len());
+  r.timestamp_ms = msg.timestamp().timestamp;
+  if (RdKafka::Headers* h = msg.headers()) {
+    for (const auto& hdr : h->get_all()) {
+      r.headers.push_back(
+          {hdr.key(), hdr.value() ? std::string(static_cast<const char*>(hdr.value()), hdr.value_size()) : ""});
+    }
+  }
+  return r;
+}
+
 KafkaStats ParseStats(const std::string& json) {
   KafkaStats stats;
   google::protobuf::Struct root;

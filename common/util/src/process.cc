@@ -58,4 +58,28 @@ absl::Status WriteReadyFile(const std::string& path, const std::map<std::string,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::map<std::string, std::string>> ReadReadyFile(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return absl::NotFoundError(absl::StrCat("no ready file ", path));
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  // Values never contain quotes (addresses, names): pairs of quoted strings.
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while (true) {
+    const size_t k1 = text.find('"', pos);
+    if (k1 == std::string::npos) break;
+    const size_t k2 = text.find('"', k1 + 1);
+    const size_t v1 = k2 == std::string::npos ? k2 : text.find('"', k2 + 1);
+    const size_t v2 = v1 == std::string::npos ? v1 : text.find('"', v1 + 1);
+    if (v2 == std::string::npos) return absl::DataLossError(absl::StrCat("malformed ready file ", path));
+    out[text.substr(k1 + 1, k2 - k1 - 1)] = text.substr(v1 + 1, v2 - v1 - 1);
+    pos = v2 + 1;
+  }
+  return out;
+}
+
 }  // namespace inbeeld::util

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace inbeeld::util {
@@ -18,5 +19,8 @@ int WaitForShutdownSignal(absl::Duration timeout = absl::InfiniteDuration());
 // Writes a flat JSON object of string values to `path` atomically (tmp + rename),
 // e.g. {"service":"ingest","grpc":"127.0.0.1:4242","metrics":"127.0.0.1:4243"}.
 absl::Status WriteReadyFile(const std::string& path, const std::map<std::string, std::string>& fields);
+
+// Reads a ready file written by WriteReadyFile (flat object of strings).
+absl::StatusOr<std::map<std::string, std::string>> ReadReadyFile(const std::string& path);
 
 }  // namespace inbeeld::util
