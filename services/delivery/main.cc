@@ -104,6 +104,7 @@ int Run(int argc, char** argv) {
 
   // --health-listen: plaintext grpc.health.v1 only, for the kubelet's probe.
   inbeeld::grpc_util::ServerOptions server_options;
+  server_options.service_names = {std::string(inbeeld::v1::SignaalService::service_full_name())};
   server_options.health_listen = config->GetString("health-listen", "");
   absl::StatusOr<std::unique_ptr<inbeeld::grpc_util::Server>> server =
       inbeeld::grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:0"), tls,

@@ -276,6 +276,10 @@ TEST_F(IngestIntegrationTest, HealthCheckIsServing) {
   auto server = HealthCheck(channel_, "");
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_EQ(*server, 1) << "grpc.health.v1 SERVING is 1";
+  // A probe that names the service gets an answer too.
+  auto named = HealthCheck(channel_, "inbeeld.v1.MeldingService");
+  ASSERT_TRUE(named.ok()) << named.status();
+  EXPECT_EQ(*named, 1);
 }
 
 TEST_F(IngestIntegrationTest, ReflectionListsMeldingService) {

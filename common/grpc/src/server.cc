@@ -41,6 +41,15 @@ void SetHealth(grpc::Server* server, bool serving) {
   if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(serving);
 }
 
+// Registers each named service with the health service; a later
+// SetServingStatus(bool) then covers them all.
+void RegisterHealth(grpc::Server* server, const std::vector<std::string>& names) {
+  if (server == nullptr) return;
+  if (auto* health = server->GetHealthCheckService()) {
+    for (const auto& name : names) health->SetServingStatus(name, true);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -143,6 +152,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address
     server->health_host_ = DialHost(options.health_listen);
   }
   // SERVING only once both listeners are up.
+  RegisterHealth(server->server_.get(), options.service_names);
+  RegisterHealth(server->health_server_.get(), options.service_names);
   SetHealth(server->server_.get(), true);
   SetHealth(server->health_server_.get(), true);
   return server;

@@ -97,6 +97,7 @@ int Main(int argc, char** argv) {
                             config->GetString("tls-ca", ""), true};
   if (tls.plaintext) util::LogWarn("gRPC without TLS (--plaintext): local development only");
   grpc_util::ServerOptions server_options;
+  server_options.service_names = {std::string(v1::LeerplichtService::service_full_name())};
   server_options.health_listen = config->GetString("health-listen", "");
   auto server = grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:50053"), tls,
                                          {&status_service}, server_options);

@@ -38,6 +38,10 @@ struct ServerOptions {
   // acceptable because the health status is the only thing it reveals; the
   // kubelet's grpc probe can neither do TLS nor present a client certificate.
   std::string health_listen;
+  // Full names of the application services ("inbeeld.v1.MeldingService"):
+  // each gets its own grpc.health.v1 status besides the overall "" one, so a
+  // probe that names a service is answered too.
+  std::vector<std::string> service_names;
 };
 
 class Server {
