@@ -7,9 +7,22 @@
 
 #include "absl/strings/str_cat.h"
 #include "inbeeld/kafka/embedded_cluster.h"
+#include "inbeeld/util/log.h"
 
 namespace inbeeld::kafka {
 namespace {
+
+// librdkafka's own log lines become JSON log lines like everything else.
+void LogToJson(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  const std::string msg = absl::StrCat("kafka mock: ", fac, ": ", buf);
+  if (level <= 3) {
+    util::LogError(msg);
+  } else if (level <= 4) {
+    util::LogWarn(msg);
+  } else {
+    util::LogDebug(msg);
+  }
+}
 
 class MockCluster final : public EmbeddedCluster {
  public:
@@ -23,6 +36,7 @@ class MockCluster final : public EmbeddedCluster {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     // The handle creates and owns the mock cluster (and talks only to it).
     rd_kafka_conf_set(conf, "test.mock.num.brokers", std::to_string(brokers).c_str(), errstr, sizeof(errstr));
+    rd_kafka_conf_set_log_cb(conf, LogToJson);
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (rk_ == nullptr) return absl::InternalError(absl::StrCat("mock cluster handle: ", errstr));
     cluster_ = rd_kafka_handle_mock_cluster(rk_);
