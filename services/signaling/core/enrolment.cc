@@ -4,12 +4,32 @@
 
 namespace inbeeld::signaling {
 
-std::vector<Inschrijving> BouwInschrijvingen(const std::vector<MutatieFeit>& mutaties) {
+std::vector<Inschrijving> BouwInschrijvingen(const std::vector<MutatieFeit>& mutaties,
+                                             const std::vector<MeldingFeit>& meldingen) {
   // `mutaties` is in canonical order: by date, inschrijvingen before
-  // uitschrijvingen (FeitSoort order), then bron/id.
+  // uitschrijvingen (FeitSoort order), then bron/id; `meldingen` by date.
   std::vector<Inschrijving> out;
   std::vector<size_t> open;  // indexes into out, in start order
+  size_t next_melding = 0;
+  // A verzuimmelding is relatief verzuim: the reporting school has the
+  // jongere enrolled (DOMAIN.md §1: "relatief verzuim = enrolled but absent").
+  // When the mutaties say nothing about that school (no enrolment at its BRIN
+  // known at all), the melding stands for an enrolment there of unknown start,
+  // open until an uitschrijving at that BRIN.
+  auto imply_from_meldingen_until = [&](std::optional<absl::CivilDay> until) {
+    for (; next_melding < meldingen.size(); ++next_melding) {
+      const MeldingFeit& mf = meldingen[next_melding];
+      if (until.has_value() && mf.meldingsdatum >= *until) break;  // mutaties of a day go first
+      const std::string& brin = mf.melding->brin();
+      const bool known = std::any_of(out.begin(), out.end(), [&](const Inschrijving& i) { return i.brin == brin; });
+      if (!known && !brin.empty()) {
+        out.push_back({std::nullopt, std::nullopt, brin, v1::ONDERWIJSSOORT_UNSPECIFIED, nullptr});
+        open.push_back(out.size() - 1);
+      }
+    }
+  };
   for (const MutatieFeit& mf : mutaties) {
+    imply_from_meldingen_until(mf.datum);
     const v1::InschrijvingsMutatie& m = *mf.mutatie;
     if (m.soort() == v1::MUTATIE_SOORT_INSCHRIJVING) {
       out.push_back({mf.datum, std::nullopt, m.brin(), m.onderwijssoort(), nullptr});
@@ -28,8 +48,10 @@ std::vector<Inschrijving> BouwInschrijvingen(const std::vector<MutatieFeit>& mut
         // switch on one date), so the uitschrijving ends an earlier one, or
         // one whose start is unknown. DOMAIN.md §6: "an uitschrijving and an
         // inschrijving on one date never produce a signal"; art. 10.
-        if (*i.van >= mf.datum) continue;
-        if (!best.has_value() || *i.van < *out[open[*best]].van) best = pos;
+        if (i.van.has_value() && *i.van >= mf.datum) continue;
+        // Unknown start (implied by a melding) counts as the earliest.
+        const std::optional<absl::CivilDay>& best_van = best.has_value() ? out[open[*best]].van : std::nullopt;
+        if (!best.has_value() || (best_van.has_value() && (!i.van.has_value() || *i.van < *best_van))) best = pos;
       }
       return best;
     };
@@ -48,6 +70,7 @@ std::vector<Inschrijving> BouwInschrijvingen(const std::vector<MutatieFeit>& mut
       out.push_back({std::nullopt, mf.datum, m.brin(), m.onderwijssoort(), &m});
     }
   }
+  imply_from_meldingen_until(std::nullopt);
   return out;
 }
 

@@ -38,7 +38,10 @@ struct Inschrijving {
 // - mutaties are processed by date; on one date inschrijvingen first, so a
 //   same-day re-enrolment at one BRIN is not the one closed;
 // - ho counts as an enrolment; several concurrent enrolments are possible.
-std::vector<Inschrijving> BouwInschrijvingen(const std::vector<MutatieFeit>& mutaties);
+// `meldingen` (by date) imply an enrolment at the reporting school when the
+// mutaties know nothing of that school (see enrolment.cc).
+std::vector<Inschrijving> BouwInschrijvingen(const std::vector<MutatieFeit>& mutaties,
+                                             const std::vector<MeldingFeit>& meldingen = {});
 
 bool IngeschrevenOp(const std::vector<Inschrijving>& inschrijvingen, absl::CivilDay day);
 

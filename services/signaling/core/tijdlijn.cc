@@ -68,7 +68,7 @@ Tijdlijn::Tijdlijn(const Feiten& feiten, std::string_view pseudoniem, const Core
     : feiten_(feiten),
       pseudoniem_(pseudoniem),
       config_(config),
-      inschrijvingen_(BouwInschrijvingen(feiten.mutaties)),
+      inschrijvingen_(BouwInschrijvingen(feiten.mutaties, feiten.meldingen)),
       verblijf_(Verblijf::Bereken(feiten)) {
   if (feiten.geboortedatum) plicht_ = Plicht::Bereken(*feiten.geboortedatum, inschrijvingen_, feiten);
 }

@@ -171,6 +171,19 @@ TEST(WetEnrolmentTest, SameDateUitschrijvingDoesNotCloseThatDaysInschrijving) {
   EXPECT_TRUE(IngeschrevenOp(i, D("2024-03-02")));  // the new one stays open
 }
 
+// Relatief verzuim presupposes an enrolment: a school's melding about a
+// jongere the mutaties know nothing of does not make him absoluut verzuimer.
+TEST(WetEnrolmentTest, MeldingImpliesEnrolmentAtTheReportingSchool) {
+  const std::vector<v1::Event> alleen_melding = {
+      Melding(kP, "m1", v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN, "2024-03-01", "2024-02-20", "2024-02-28")};
+  EXPECT_EQ(Kort(Speel(alleen_melding, "2024-12-31")), V{"VERZUIMMELDING@2024-03-01"});
+  // The same school removes him later without a new school: absoluut verzuim
+  // after the grace, counted from the day after the uitschrijving.
+  std::vector<v1::Event> daarna_uit = alleen_melding;
+  daarna_uit.push_back(Uitschrijving(kP, "u1", "2024-04-01"));
+  EXPECT_EQ(Kort(Speel(daarna_uit, "2024-04-30")), (V{"VERZUIMMELDING@2024-03-01", "ABSOLUUT_VERZUIM@2024-04-09"}));
+}
+
 // Art. 10: a school removes a pupil only after another school enrolled him.
 // An uitschrijving at A with no known enrolment at A stands for an A enrolment
 // of unknown start; it must not close the new enrolment at B.
