@@ -238,6 +238,8 @@ void SignalingService::Emit(BatchContext& ctx, const std::vector<v1::Signaal>& s
     if (!ingest_time.empty()) out.headers.push_back({std::string(kafka::kHeaderIngestTime), ingest_time});
     ctx.outputs.push_back(std::move(out));
     Metrics().signals.Add({{"soort", SoortLabel(s.soort())}}).Increment();
+    util::LogDebug("signal", {{"signaal_id", s.signaal_id()}, {"soort", SoortLabel(s.soort())},
+                              {"peildatum", s.peildatum()}, {"pseudoniem", s.pseudoniem().substr(0, 12)}});
   }
 }
 
@@ -254,7 +256,8 @@ void SignalingService::ToDlq(BatchContext& ctx, const kafka::InRecord& record, c
   out.headers.push_back({std::string(kafka::kHeaderDlqOffset), std::to_string(record.offset)});
   ctx.outputs.push_back(std::move(out));
   kafka::CountDlqRecord(record.topic);
-  util::LogWarn("record sent to DLQ", {{"topic", record.topic},
+  util::LogWarn("record sent to DLQ", {{"ce_id", kafka::FindHeader(record.headers, kafka::kHeaderCeId).value_or("")},
+                                       {"topic", record.topic},
                                        {"partition", std::to_string(record.partition)},
                                        {"offset", std::to_string(record.offset)},
                                        {"error", std::string(error.message())}});
