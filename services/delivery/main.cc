@@ -93,6 +93,7 @@ int Run(int argc, char** argv) {
   inbeeld::delivery::SignaalServiceOptions options;
   options.kafka.bootstrap_servers = kafka;
   options.kafka.client_id = "inbeeld-delivery";
+  options.kafka.on_stats = inbeeld::kafka::ExportStats;  // broker round trip per reader
   options.kafka.extra = *std::move(kafka_extra);
   options.slow_subscriber_timeout = *slow_timeout;
   options.buffer_capacity = static_cast<size_t>(*buffer_size);

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "inbeeld/observability/metrics.h"
+#include "src/internal.h"
 
 namespace inbeeld::kafka {
 namespace {
@@ -48,6 +49,8 @@ void ExportStats(const KafkaStats& stats) {
     m.lag.Add({{"topic", tp.first}, {"partition", std::to_string(tp.second)}}).Set(static_cast<double>(lag));
   }
 }
+
+void ExportStatsJson(const std::string& json) { ExportStats(internal::ParseStats(json)); }
 
 void CountDlqRecord(std::string_view source_topic) {
   Metrics().dlq.Add({{"topic", std::string(source_topic)}}).Increment();

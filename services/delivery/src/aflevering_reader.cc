@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "inbeeld/kafka/kafka_metrics.h"
 #include "inbeeld/util/log.h"
 
 namespace inbeeld::delivery {
@@ -84,6 +85,19 @@ absl::Status SetConf(RdKafka::Conf& conf, const std::string& name, const std::st
   return absl::OkStatus();
 }
 
+// librdkafka statistics (broker round trip, queue) into the shared Kafka
+// metrics; stateless, so one instance serves every reader.
+class StatsForwarder final : public RdKafka::EventCb {
+ public:
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() == RdKafka::Event::EVENT_STATS) kafka::ExportStatsJson(event.str());
+  }
+};
+StatsForwarder& Forwarder() {
+  static auto* f = new StatsForwarder();
+  return *f;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
@@ -105,11 +119,16 @@ absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
       // Subscribers wait for new signals: low fetch latency over batching.
       {"fetch.wait.max.ms", "100"},
   };
+  if (options.on_stats) {
+    properties.emplace_back("statistics.interval.ms",
+                            std::to_string(absl::ToInt64Milliseconds(options.stats_interval)));
+  }
   for (const auto& [name, value] : options.extra) properties.emplace_back(name, value);
   for (const auto& [name, value] : properties) {
     if (absl::Status s = SetConf(*conf, name, value); !s.ok()) return s;
   }
   std::string error;
+  if (options.on_stats) conf->set("event_cb", static_cast<RdKafka::EventCb*>(&Forwarder()), error);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
   if (consumer == nullptr) {
     return absl::UnavailableError(absl::StrCat("kafka consumer: ", error));

@@ -15,6 +15,10 @@ namespace inbeeld::kafka {
 // Use as ClientOptions::on_stats.
 void ExportStats(const KafkaStats& stats);
 
+// The same from librdkafka's raw statistics JSON (for code that talks to
+// librdkafka directly, like delivery's per-subscriber readers).
+void ExportStatsJson(const std::string& json);
+
 // Counts a record sent to a DLQ: inbeeld_kafka_dlq_records_total{topic}.
 void CountDlqRecord(std::string_view source_topic);
 
