@@ -37,6 +37,7 @@
 #include "services/signaling/core/feiten.h"
 #include "services/signaling/core/jongere.h"
 #include "services/signaling/core/test_events.h"
+#include "bench/common/school_year_mix.h"
 #include "signaling_service.h"
 #include "signaling_store.h"
 
@@ -54,7 +55,6 @@ const absl::CivilDay kToday(2024, 12, 1);
   std::exit(1);
 }
 
-std::string Dag(absl::CivilDay d) { return util::FormatDate(d); }
 
 // A valid BSN per n (eleven-test on the 9th digit): the service's pseudonym
 // check and the events' validation need real-looking identities.
@@ -67,41 +67,8 @@ std::string Bsn(int n) {
   }
 }
 
-// One school year of a jongere, as in bench/signaling (about 8 events).
-std::vector<v1::Event> Mix(int n, std::mt19937& rng) {
-  t::Persoon p;
-  p.bsn = Bsn(n);
-  const absl::CivilDay geb = absl::CivilDay(2006, 1, 1) + static_cast<int>(rng() % (365 * 12));
-  p.geboortedatum = Dag(geb);
-  p.woongemeente = std::to_string(1000 + rng() % 300).substr(0, 4);
-  const absl::CivilDay start(2023, 8, 1);
-  std::vector<v1::Event> ev;
-  ev.push_back(t::Inschrijving(p, "i0", Dag(start)));
-  absl::CivilDay d = start + static_cast<int>(30 + rng() % 60);
-  for (int m = 0; m < 3; ++m) {
-    ev.push_back(t::Melding(p, "m" + std::to_string(m),
-                            rng() % 4 == 0 ? v1::VERZUIM_SOORT_LANGDURIG_RELATIEF_VERZUIM
-                                           : v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN,
-                            Dag(d), Dag(d - 20), Dag(d - 1)));
-    d += static_cast<int>(10 + rng() % 40);
-  }
-  if (rng() % 3 == 0) {
-    ev.push_back(t::Adres(p, "a1", v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, Dag(d), "0599"));
-  }
-  d += static_cast<int>(rng() % 30);
-  ev.push_back(t::Uitschrijving(p, "u1", Dag(d)));
-  if (rng() % 2 == 0) {
-    ev.push_back(t::Inschrijving(p, "i1", Dag(d + static_cast<int>(rng() % 20)), v1::ONDERWIJSSOORT_VO, "07NU"));
-  } else if (rng() % 2 == 0) {
-    ev.push_back(t::Vrijstelling(p, "v1", v1::VRIJSTELLING_ARTIKEL_5_ONDER_A, Dag(d + 3), Dag(d + 120)));
-  }
-  if (rng() % 10 == 0) {
-    ev.push_back(t::Adres(p, "a2", v1::ADRES_MUTATIE_SOORT_VERTROKKEN_ONBEKEND_WAARHEEN, Dag(d + 40)));
-  }
-  std::stable_sort(ev.begin(), ev.end(),
-                   [](const v1::Event& a, const v1::Event& b) { return CanonicalLess(a, b); });
-  return ev;
-}
+// One school year of a jongere, the workload of bench/signaling.
+std::vector<v1::Event> Mix(int n, std::mt19937& rng) { return bench::SchoolYearMix(Bsn(n), rng); }
 
 class FixedDate final : public DateSource {
  public:

@@ -9,50 +9,17 @@
 #include "services/signaling/core/feiten.h"
 #include "services/signaling/core/jongere.h"
 #include "services/signaling/core/test_events.h"
+#include "bench/common/school_year_mix.h"
 
 namespace inbeeld::signaling {
 namespace {
 
 namespace t = testing;
 
-std::string Dag(absl::CivilDay d) { return util::FormatDate(d); }
 
-// One school year of a jongere: enrolment, some meldingen, sometimes a move,
-// an uitschrijving with or without a new school, sometimes a vrijstelling or a
-// BRP event. About 8 events per jongere.
 std::vector<v1::Event> Mix(int n, std::mt19937& rng) {
-  t::Persoon p;
-  p.bsn = std::to_string(100000000 + n);  // validity is not checked by the core
-  const absl::CivilDay geb = absl::CivilDay(2006, 1, 1) + static_cast<int>(rng() % (365 * 12));
-  p.geboortedatum = Dag(geb);
-  p.woongemeente = std::to_string(1000 + rng() % 300).substr(0, 4);
-  const absl::CivilDay start(2023, 8, 1);
-  std::vector<v1::Event> ev;
-  ev.push_back(t::Inschrijving(p, "i0", Dag(start)));
-  absl::CivilDay d = start + static_cast<int>(30 + rng() % 60);
-  for (int m = 0; m < 3; ++m) {
-    ev.push_back(t::Melding(p, "m" + std::to_string(m),
-                            rng() % 4 == 0 ? v1::VERZUIM_SOORT_LANGDURIG_RELATIEF_VERZUIM
-                                           : v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN,
-                            Dag(d), Dag(d - 20), Dag(d - 1)));
-    d += static_cast<int>(10 + rng() % 40);
-  }
-  if (rng() % 3 == 0) {
-    ev.push_back(t::Adres(p, "a1", v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, Dag(d), "0599"));
-  }
-  d += static_cast<int>(rng() % 30);
-  ev.push_back(t::Uitschrijving(p, "u1", Dag(d)));
-  if (rng() % 2 == 0) {
-    ev.push_back(t::Inschrijving(p, "i1", Dag(d + static_cast<int>(rng() % 20)), v1::ONDERWIJSSOORT_VO, "07NU"));
-  } else if (rng() % 2 == 0) {
-    ev.push_back(t::Vrijstelling(p, "v1", v1::VRIJSTELLING_ARTIKEL_5_ONDER_A, Dag(d + 3), Dag(d + 120)));
-  }
-  if (rng() % 10 == 0) {
-    ev.push_back(t::Adres(p, "a2", v1::ADRES_MUTATIE_SOORT_VERTROKKEN_ONBEKEND_WAARHEEN, Dag(d + 40)));
-  }
-  std::stable_sort(ev.begin(), ev.end(),
-                   [](const v1::Event& a, const v1::Event& b) { return CanonicalLess(a, b); });
-  return ev;
+  // Validity of the BSN is not checked by the core.
+  return bench::SchoolYearMix(std::to_string(100000000 + n), rng);
 }
 
 // Events/s applying the mix per jongere as the service would: each event,
