@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "demo_scenario.h"
 #include "grpcpp/grpcpp.h"
 #include "inbeeld/events/event_record.h"
 #include "inbeeld/grpc/server.h"
@@ -40,16 +41,8 @@ constexpr int kBatchSize = 100;
   std::exit(1);
 }
 
-// The n-th valid BSN at or after 10000000·10 (eleven-test on the 9th digit).
-std::string Bsn(int n) {
-  for (int base = 10000000 + n * 2;; ++base) {
-    const std::string d = std::to_string(base);
-    int sum = 0;
-    for (int i = 0; i < 8; ++i) sum += (d[i] - '0') * (9 - i);
-    const int check = sum % 11;
-    if (check < 10) return d + static_cast<char>('0' + check);
-  }
-}
+// Valid BSNs (eleven-test): validation and the pseudonym check need them.
+std::string Bsn(int n) { return cli::SyntheticBsn(n); }
 
 v1::VerzuimMelding Melding(int n) {
   v1::VerzuimMelding m;

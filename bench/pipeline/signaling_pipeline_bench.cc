@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "demo_scenario.h"
 #include "inbeeld/events/event_record.h"
 #include "inbeeld/identity/pseudonym.h"
 #include "inbeeld/identity/validation.h"
@@ -56,16 +57,8 @@ const absl::CivilDay kToday(2024, 12, 1);
 }
 
 
-// A valid BSN per n (eleven-test on the 9th digit): the service's pseudonym
-// check and the events' validation need real-looking identities.
-std::string Bsn(int n) {
-  for (int base = 10000000 + n * 2;; ++base) {
-    const std::string d = std::to_string(base);
-    int sum = 0;
-    for (int i = 0; i < 8; ++i) sum += (d[i] - '0') * (9 - i);
-    if (sum % 11 < 10) return d + static_cast<char>('0' + sum % 11);
-  }
-}
+// Valid BSNs (eleven-test): validation and the pseudonym check need them.
+std::string Bsn(int n) { return cli::SyntheticBsn(n); }
 
 // One school year of a jongere, the workload of bench/signaling.
 std::vector<v1::Event> Mix(int n, std::mt19937& rng) { return bench::SchoolYearMix(Bsn(n), rng); }
