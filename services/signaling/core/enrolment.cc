@@ -40,20 +40,29 @@ std::vector<Inschrijving> BouwInschrijvingen(const std::vector<MutatieFeit>& mut
     // The earliest-started open enrolment at the uitschrijving's BRIN.
     auto earliest_same_brin = [&]() -> std::optional<size_t> {
       std::optional<size_t> best;
+      std::optional<size_t> zelfde_dag;  // an open enrolment at this BRIN starting on D
       for (size_t pos = 0; pos < open.size(); ++pos) {
         const Inschrijving& i = out[open[pos]];
         if (i.brin != m.brin()) continue;
-        // An uitschrijving dated D (last enrolled day) never closes an
-        // enrolment that starts on D: that is the next enrolment (a school
-        // switch on one date), so the uitschrijving ends an earlier one, or
-        // one whose start is unknown. DOMAIN.md §6: "an uitschrijving and an
-        // inschrijving on one date never produce a signal"; art. 10.
-        if (i.van.has_value() && *i.van >= mf.datum) continue;
+        // An enrolment that starts after D is not ended by it. One that
+        // starts on D is closed only when no earlier one at this BRIN is
+        // open (below): then the jongere was enrolled exactly that day.
+        if (i.van.has_value() && *i.van > mf.datum) continue;
+        if (i.van.has_value() && *i.van == mf.datum) {
+          if (!zelfde_dag.has_value()) zelfde_dag = pos;
+          continue;
+        }
         // Unknown start (implied by a melding) counts as the earliest.
         const std::optional<absl::CivilDay>& best_van = best.has_value() ? out[open[*best]].van : std::nullopt;
         if (!best.has_value() || (best_van.has_value() && (!i.van.has_value() || *i.van < *best_van))) best = pos;
       }
-      return best;
+      // The same-date rule ("an uitschrijving and an inschrijving on one date
+      // never produce a signal", DOMAIN.md §6; art. 10) is for a switch
+      // between two schools: at one school, an uitschrijving dated D ends an
+      // enrolment that started earlier (a re-enrolment on D stays open), and
+      // only without one the enrolment that started on D (a one-day stay;
+      // the waits start on D + 1).
+      return best.has_value() ? best : zelfde_dag;
     };
     // Only an enrolment at the same BRIN is closed. Without one, the
     // uitschrijving stands for an enrolment at that school whose start is

@@ -31,10 +31,11 @@ struct Inschrijving {
 // - inschrijving ingangsdatum = first enrolled day (future-dated: not active
 //   before it);
 // - uitschrijving ingangsdatum = last enrolled day; it closes the
-//   earliest-started open enrolment at the same BRIN, else any open one
-//   (earliest-started), else it stands for an enrolment with unknown start;
-//   an enrolment starting on the uitschrijving's own date is never the one
-//   closed (a same-date in- and uitschrijving is a switch, not a 1-day stay);
+//   earliest-started open enrolment at the same BRIN that started before
+//   its date, else one at that BRIN starting on its date (enrolled exactly
+//   that day), else it stands for an enrolment with unknown start; an
+//   enrolment at another BRIN is never closed (a same-date in- and
+//   uitschrijving at two schools is a switch);
 // - mutaties are processed by date; on one date inschrijvingen first, so a
 //   same-day re-enrolment at one BRIN is not the one closed;
 // - ho counts as an enrolment; several concurrent enrolments are possible.

@@ -102,6 +102,16 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
     }
   }
 
+  // The routes of the emitted cases as now computed; a case that a late event
+  // removes keeps its last known routes.
+  for (internal::v1::AbsoluutVerzuimZaak& z : *state_.mutable_av_zaken()) {
+    for (const AvZaak& nu : res.av_zaken) {
+      if (nu.signaal_id != z.signaal_id()) continue;
+      z.clear_routes();
+      for (const v1::ZaakRoute& r : nu.routes) *z.add_routes() = r;
+    }
+  }
+
   // A late event may remove an already emitted case entirely: resolve it.
   if (laat != nullptr) {
     absl::flat_hash_set<std::string> nog_geldig;
@@ -110,7 +120,8 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
       if (nog_geldig.contains(z.signaal_id())) continue;
       absl::StatusOr<absl::CivilDay> begin = util::ParseDate(z.begindatum());
       if (!begin.ok()) continue;
-      res.signalen.push_back(tijdlijn.OpgelostDoorLaatFeit(AvZaak{z.signaal_id(), *begin}, *laat));
+      res.signalen.push_back(tijdlijn.OpgelostDoorLaatFeit(
+          AvZaak{z.signaal_id(), *begin, {z.routes().begin(), z.routes().end()}}, *laat));
     }
   }
 
@@ -120,6 +131,10 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
       auto* z = state_.add_av_zaken();
       z->set_signaal_id(s.signaal_id());
       z->set_begindatum(s.begindatum());
+      for (const AvZaak& nu : res.av_zaken) {
+        if (nu.signaal_id != s.signaal_id()) continue;
+        for (const v1::ZaakRoute& r : nu.routes) *z->add_routes() = r;
+      }
     }
     nieuw.push_back(std::move(s));
   }

@@ -242,7 +242,9 @@ INSTANTIATE_TEST_SUITE_P(
         Scenario{"verhuizing_tijdens_grace", kP,
                  {Inschrijving(kP, "i0", "2022-08-01"), Uitschrijving(kP, "u1", "2024-03-01"),
                   Adres(kP, "a1", v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, "2024-03-04", "0599"),
-                  Inschrijving(kP, "i1", "2024-03-20")},
+                  // The new school knows the new address (a school event
+                  // naming 0363 would move the woongemeente back: DOMAIN.md §6).
+                  Inschrijving(Persoon{testing::kBsn, "2010-03-15", "0599"}, "i1", "2024-03-20")},
                  "2024-12-31", V{"ABSOLUUT_VERZUIM@2024-03-09", "ABSOLUUT_VERZUIM_OPGELOST@2024-03-20"}},
         Scenario{"jji_zonder_inschrijving", kP,
                  {Inschrijving(kP, "i0", "2023-08-01", v1::ONDERWIJSSOORT_JJI),

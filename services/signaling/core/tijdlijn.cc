@@ -64,6 +64,21 @@ std::vector<std::string> RefsOpZonderMeldingen(const Feiten& f, absl::CivilDay d
 
 }  // namespace
 
+v1::ZaakRoute RouteVan(const v1::Signaal& signaal) {
+  v1::ZaakRoute r;
+  r.set_woongemeente(signaal.woongemeente());
+  r.set_peildatum(signaal.peildatum());
+  r.set_achttien_plus(signaal.achttien_plus());
+  return r;
+}
+
+void MarkeerZaak(std::string_view zaak_signaal_id, const std::vector<v1::ZaakRoute>& routes,
+                 v1::Signaal* signaal) {
+  signaal->set_zaak_signaal_id(std::string(zaak_signaal_id));
+  signaal->clear_zaak_routes();
+  for (const v1::ZaakRoute& r : routes) *signaal->add_zaak_routes() = r;
+}
+
 Tijdlijn::Tijdlijn(const Feiten& feiten, std::string_view pseudoniem, const CoreConfig& config)
     : feiten_(feiten),
       pseudoniem_(pseudoniem),
@@ -110,6 +125,7 @@ v1::Signaal Tijdlijn::Opgelost(const AvZaak& zaak, absl::CivilDay day, v1::Oplos
   s.set_begindatum(FormatDate(zaak.begindatum));
   s.set_reden(reden);
   s.set_duur_dagen(static_cast<uint32_t>(day - zaak.begindatum));
+  MarkeerZaak(zaak.signaal_id, zaak.routes, &s);
   return s;
 }
 
@@ -217,6 +233,7 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
   std::vector<std::string> av_oorzaak;
   // UIT_BEELD.
   std::optional<std::string> ub_id;
+  std::vector<v1::ZaakRoute> ub_routes;
   UitBeeldReden ub_reden = UitBeeldReden::kVow;
   // LRV.
   std::optional<absl::CivilDay> lrv_open;
@@ -248,6 +265,7 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
     s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), std::string(regel) + "|" + FormatDate(begin),
                                s.peildatum()));
     ub_id = s.signaal_id();
+    ub_routes = {RouteVan(s)};
     ub_reden = reden;
     emit(std::move(s));
   };
@@ -268,13 +286,29 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
 
     // OVERDRACHT: the woongemeente changed while a case was open (a pending
     // grace period is not a case). DOMAIN.md §6.
-    if (zaak_open && !dood && vorige_gemeente && *vorige_gemeente != "0000" && gemeente != "0000" &&
-        gemeente != *vorige_gemeente) {
+    // Only between two real gemeenten: 0000, 0998 and 1999 are never a
+    // woongemeente here (Verblijf::WoongemeenteOp), checked again for safety.
+    if (zaak_open && !dood && vorige_gemeente && IsEchteGemeente(*vorige_gemeente) &&
+        IsEchteGemeente(gemeente) && gemeente != *vorige_gemeente) {
       v1::Signaal s = Basis(v1::SIGNAAL_SOORT_OVERDRACHT, day, "overdracht.verhuizing_open_zaak",
                             "Leerplichtwet 1969 art. 16, 18", RefsOpZonderMeldingen(feiten_, day));
       s.set_vorige_woongemeente(*vorige_gemeente);
       s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), absl::StrCat(*vorige_gemeente, ">", gemeente),
                                  s.peildatum()));
+      // The open cases are now held by the new organisation as well: their
+      // closing signals go to both (DOMAIN.md §6 "as updated by OVERDRACHT").
+      v1::ZaakRoute nieuw = RouteVan(s), oud = RouteVan(s);
+      oud.set_woongemeente(*vorige_gemeente);
+      if (av) {
+        for (std::vector<v1::ZaakRoute>* r : {&av->routes, &res.av_zaken.back().routes}) {
+          r->push_back(nieuw);
+          r->push_back(oud);
+        }
+      }
+      if (ub_id) {
+        ub_routes.push_back(nieuw);
+        ub_routes.push_back(oud);
+      }
       emit(std::move(s));
     }
 
@@ -316,6 +350,7 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
                               inschrijving ? "weer_in_beeld.inschrijving" : "weer_in_beeld.nederlands_adres",
                               basis.artikel, RefsOpZonderMeldingen(feiten_, day));
         s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), *ub_id, s.peildatum()));
+        MarkeerZaak(*ub_id, ub_routes, &s);
         emit(std::move(s));
         ub_id.reset();
       }
@@ -418,7 +453,7 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
                             AvArtikel(basis.status), run_oorzaak);
       s.set_begindatum(FormatDate(*run_start));
       s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), s.begindatum(), s.peildatum()));
-      av = AvZaak{s.signaal_id(), *run_start};
+      av = AvZaak{s.signaal_id(), *run_start, {RouteVan(s)}};
       av_oorzaak = run_oorzaak;
       res.av_zaken.push_back(*av);
       emit(std::move(s));

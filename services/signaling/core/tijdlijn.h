@@ -22,7 +22,19 @@ namespace inbeeld::signaling {
 struct AvZaak {
   std::string signaal_id;
   absl::CivilDay begindatum;
+  // How its signals were routed so far (opening, OVERDRACHT): see
+  // MarkeerZaak.
+  std::vector<v1::ZaakRoute> routes;
 };
+
+// The route inputs of a signal (woongemeente, peildatum, achttien_plus).
+v1::ZaakRoute RouteVan(const v1::Signaal& signaal);
+// Marks `signaal` as closing or continuing the case opened by `zaak_signaal_id`
+// whose signals were routed by `routes`: routing then sends it to every
+// organisation that holds the case (DOMAIN.md §6 "Routing of signals"). Every
+// …_OPGELOST, WEER_IN_BEELD or ABSOLUUT_VERZUIM_LANGDURIG goes through this.
+void MarkeerZaak(std::string_view zaak_signaal_id, const std::vector<v1::ZaakRoute>& routes,
+                 v1::Signaal* signaal);
 
 struct TijdlijnResultaat {
   std::vector<v1::Signaal> signalen;  // excluding VERZUIMMELDING

@@ -85,10 +85,14 @@ INSTANTIATE_TEST_SUITE_P(
                 {Uitschrijving(kP, "u1", "2024-03-01", v1::UITSCHRIJFREDEN_ANDERE_SCHOOL),
                  Inschrijving(kP, "i1", "2024-03-01", v1::ONDERWIJSSOORT_VO, "07NU")},
                 "2024-12-31", V{}},
+        // At ONE school a same-date in- and uitschrijving is a one-day
+        // enrolment (issue 8; the same-date rule is for a switch between two
+        // schools): S = 2024-03-02, ABSOLUUT_VERZUIM on S + 7, UIT_BEELD after
+        // 90 days without news.
         WetCase{"zelfde_dag_uit_en_inschrijving_zelfde_brin",
                 {Uitschrijving(kP, "u1", "2024-03-01", v1::UITSCHRIJFREDEN_ANDERE_SCHOOL),
                  Inschrijving(kP, "i1", "2024-03-01", v1::ONDERWIJSSOORT_MBO)},
-                "2024-12-31", V{}},
+                "2024-12-31", V{"ABSOLUUT_VERZUIM@2024-03-09", "UIT_BEELD@2024-05-31"}},
         WetCase{"zelfde_dag_uit_en_inschrijving_met_vorige_inschrijving",
                 {Inschrijving(kP, "i0", "2022-08-01"),
                  Uitschrijving(kP, "u1", "2024-03-01", v1::UITSCHRIJFREDEN_ANDERE_SCHOOL),
@@ -160,15 +164,31 @@ INSTANTIATE_TEST_SUITE_P(
                 "2024-07-31", V{"ABSOLUUT_VERZUIM@2024-06-17"}}),
     [](const auto& info) { return info.param.naam; });
 
+// The same-date rule is for a switch between two schools (art. 10): the
+// uitschrijving at 05KO does not close that day's inschrijving at 07NU.
 TEST(WetEnrolmentTest, SameDateUitschrijvingDoesNotCloseThatDaysInschrijving) {
   google::protobuf::RepeatedPtrField<v1::Event> ev;
-  *ev.Add() = Inschrijving(kP, "i1", "2024-03-01", v1::ONDERWIJSSOORT_MBO, "05KO");
+  *ev.Add() = Inschrijving(kP, "i1", "2024-03-01", v1::ONDERWIJSSOORT_MBO, "07NU");
   *ev.Add() = Uitschrijving(kP, "u1", "2024-03-01", v1::UITSCHRIJFREDEN_ANDERE_SCHOOL);
   const Feiten f = ParseFeiten(ev);
   const std::vector<signaling::Inschrijving> i = BouwInschrijvingen(f.mutaties);
   ASSERT_EQ(i.size(), 2u);
   EXPECT_TRUE(IngeschrevenOp(i, D("2024-02-01")));  // the old one, start unknown
   EXPECT_TRUE(IngeschrevenOp(i, D("2024-03-02")));  // the new one stays open
+}
+
+// At one school the same date is a one-day enrolment (issue 8): enrolled on
+// 2024-03-01 only, not before and not after.
+TEST(WetEnrolmentTest, SameDateAtOneSchoolIsAOneDayEnrolment) {
+  google::protobuf::RepeatedPtrField<v1::Event> ev;
+  *ev.Add() = Inschrijving(kP, "i1", "2024-03-01", v1::ONDERWIJSSOORT_VO, "05KO");
+  *ev.Add() = Uitschrijving(kP, "u1", "2024-03-01", v1::UITSCHRIJFREDEN_VERTREK_BUITENLAND);
+  const Feiten f = ParseFeiten(ev);
+  const std::vector<signaling::Inschrijving> i = BouwInschrijvingen(f.mutaties);
+  ASSERT_EQ(i.size(), 1u);
+  EXPECT_FALSE(IngeschrevenOp(i, D("2024-02-29")));
+  EXPECT_TRUE(IngeschrevenOp(i, D("2024-03-01")));
+  EXPECT_FALSE(IngeschrevenOp(i, D("2024-03-02")));
 }
 
 // Relatief verzuim presupposes an enrolment: a school's melding about a
