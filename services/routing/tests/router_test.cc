@@ -80,11 +80,96 @@ TEST_F(RouterTest, OverdrachtWithinOneOrganisationIsSentOnce) {
   EXPECT_EQ(r->afleveringen[0].signaal.vorige_organisatie(), "rmc-29");
 }
 
-TEST_F(RouterTest, OverdrachtWithoutVorigeWoongemeenteAlsoTellsOnbekend) {
-  auto r = router_.Route(Signaal(v1::SIGNAAL_SOORT_OVERDRACHT, "0363"));
+// DOMAIN.md §6: OVERDRACHT only between two real gemeenten. One from or to
+// 0000/0998/1999 (the core no longer emits it) reaches only the organisation
+// that can act, not "onbekend".
+TEST_F(RouterTest, OverdrachtWithASpecialCodeGoesOnlyToTheRealOrganisation) {
+  for (std::string vorige : {"", "0000", "0998", "1999"}) {
+    SCOPED_TRACE(vorige);
+    v1::Signaal s = Signaal(v1::SIGNAAL_SOORT_OVERDRACHT, "0363");
+    s.set_vorige_woongemeente(vorige);
+    auto r = router_.Route(s);
+    ASSERT_TRUE(r.ok());
+    EXPECT_THAT(Keys(*r), ElementsAre("rmc-21"));
+    EXPECT_FALSE(r->onbekend);
+    EXPECT_EQ(r->afleveringen[0].signaal.vorige_organisatie(), "");
+  }
+  v1::Signaal naar_buitenland = Signaal(v1::SIGNAAL_SOORT_OVERDRACHT, "0998", "2024-05-15");
+  naar_buitenland.set_vorige_woongemeente("0363");
+  auto r = router_.Route(naar_buitenland);
   ASSERT_TRUE(r.ok());
-  EXPECT_THAT(Keys(*r), ElementsAre("rmc-21", "onbekend"));
+  EXPECT_THAT(Keys(*r), ElementsAre("rmc-21"));
+  EXPECT_FALSE(r->onbekend);
+}
+
+v1::ZaakRoute Zaak(std::string gemeente, std::string peildatum, bool achttien_plus = false) {
+  v1::ZaakRoute z;
+  z.set_woongemeente(std::move(gemeente));
+  z.set_peildatum(std::move(peildatum));
+  z.set_achttien_plus(achttien_plus);
+  return z;
+}
+
+// Issue 8: vrijstelling-only jongere of 0200 (rmc-11), ABSOLUUT_VERZUIM on
+// 2026-03-08, OVERDRACHT to 0957 (rmc-38) on 2026-05-02, new school on
+// 2026-06-01: the OPGELOST reaches both organisations that hold the case.
+TEST_F(RouterTest, ClosingSignalReachesEveryOrganisationOfTheCase) {
+  v1::Signaal s = Signaal(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST, "0957", "2026-06-01");
+  *s.add_zaak_routes() = Zaak("0200", "2026-03-08");
+  *s.add_zaak_routes() = Zaak("0957", "2026-05-02");
+  *s.add_zaak_routes() = Zaak("0200", "2026-05-02");
+  auto r = router_.Route(s);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Keys(*r), ElementsAre("rmc-38", "rmc-11"));
+  EXPECT_FALSE(r->onbekend);
+  // Signals without a case: only the woongemeente's organisation.
+  s.clear_zaak_routes();
+  r = router_.Route(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(Keys(*r), ElementsAre("rmc-38"));
+}
+
+// A closing signal dated on an emigratie that names 0998 (as an older core
+// emitted it) goes to the case's Dutch organisation, not to "onbekend".
+TEST_F(RouterTest, ClosingSignalAfterEmigratieGoesToTheCaseNotToOnbekend) {
+  v1::Signaal s = Signaal(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST, "0998", "2024-05-15");
+  *s.add_zaak_routes() = Zaak("0363", "2024-04-01");
+  auto r = router_.Route(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(Keys(*r), ElementsAre("rmc-21"));
+  EXPECT_FALSE(r->onbekend);
+  // Without any real gemeente it still reaches a person: "onbekend".
+  s.clear_zaak_routes();
+  *s.add_zaak_routes() = Zaak("0000", "2024-04-01");
+  r = router_.Route(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(Keys(*r), ElementsAre("onbekend"));
   EXPECT_TRUE(r->onbekend);
+}
+
+// Each case route resolves as it did then: on its own peildatum (the table
+// row valid then) and 18-plus or not.
+TEST_F(RouterTest, CaseRoutesResolveOnTheirOwnDateAndAge) {
+  auto custom = OrganisatieTabel::Parse(
+      "gemeentecode,organisatie_id,organisatie_naam,oin,geldig_van,geldig_tot,"
+      "achttien_plus_organisatie_id\n"
+      "0363,lpa-oud,Leerplicht oud,,,2025-12-31,doorstroompunt-21\n"
+      "0363,lpa-nieuw,Leerplicht nieuw,,2026-01-01,,doorstroompunt-21\n",
+      "ingangsdatum,oude_gemeentecode,nieuwe_gemeentecode\n");
+  ASSERT_TRUE(custom.ok()) << custom.status();
+  // Opened at 17 in 2025, closed on the 18th birthday in 2026.
+  v1::Signaal s = Signaal(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST, "0363", "2026-03-15");
+  s.set_achttien_plus(true);
+  *s.add_zaak_routes() = Zaak("0363", "2025-11-08");
+  auto r = RouteSignaal(*custom, s);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Keys(*r), ElementsAre("doorstroompunt-21", "lpa-oud"));
+  // A route with a bad date resolves on the signal's own peildatum.
+  s.clear_zaak_routes();
+  *s.add_zaak_routes() = Zaak("0363", "not a date");
+  r = RouteSignaal(*custom, s);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Keys(*r), ElementsAre("doorstroompunt-21", "lpa-nieuw"));
 }
 
 TEST_F(RouterTest, AchttienPlusGoesToTheEighteenPlusOrganisation) {

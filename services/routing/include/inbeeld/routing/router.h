@@ -31,6 +31,11 @@ struct Routering {
 //   the 18-plus organisation (RMC-regio / Doorstroompunt, art. 4a/4b);
 // - OVERDRACHT goes to the new and the old (vorige_woongemeente) organisation,
 //   once when they are the same; vorige_organisatie names the old one;
+// - a signal that closes or continues a case (zaak_routes set) also goes to
+//   the organisation of every entry of zaak_routes, each resolved on its own
+//   peildatum and achttien_plus: every organisation that holds the case;
+// - 0000/0998/1999 (or empty) name no gemeente: their copy to "onbekend" is
+//   left out when the signal reaches another organisation;
 // - a split old code gives one copy per successor organisation, route_ambigu.
 // INVALID_ARGUMENT when peildatum is not a date (the record goes to the DLQ).
 absl::StatusOr<Routering> RouteSignaal(const OrganisatieTabel& tabel, const v1::Signaal& signaal);
