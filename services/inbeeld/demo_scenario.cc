@@ -65,6 +65,21 @@ v1::Event Adres(int jongere, absl::CivilDay geboren, v1::AdresMutatieSoort soort
   return e;
 }
 
+v1::Event Vrijstelling(int jongere, absl::CivilDay geboren, v1::VrijstellingArtikel artikel, absl::CivilDay van,
+                       absl::CivilDay tot, std::string gemeente, std::string id) {
+  v1::Event e;
+  auto* v = e.mutable_vrijstelling();
+  v->set_id(std::move(id));
+  v->set_bron(absl::StrCat("GM", gemeente));
+  v->mutable_leerling()->set_bsn(SyntheticBsn(jongere));
+  v->set_geboortedatum(D(geboren));
+  v->set_artikel(artikel);
+  v->set_van(D(van));
+  v->set_tot(D(tot));
+  v->set_gemeente(std::move(gemeente));
+  return e;
+}
+
 }  // namespace
 
 std::vector<DemoStep> DemoScenario(absl::CivilDay t) {
@@ -120,6 +135,21 @@ std::vector<DemoStep> DemoScenario(absl::CivilDay t) {
                    Adres(6, j6, v1::ADRES_MUTATIE_SOORT_IMMIGRATIE, t - 40, "0344", "demo-6-immigratie")});
   steps.push_back({"jongere 6 ingeschreven op een basisschool: ABSOLUUT_VERZUIM_OPGELOST",
                    Inschrijving(6, j6, "12AB", "0344", t - 1, v1::ONDERWIJSSOORT_PO, "demo-6-in")});
+  // Jongere 7: removed from school 100 days ago and never back: after 13
+  // weeks (S + 91 = 8 days ago) the thuiszitter escalates.
+  const absl::CivilDay j7 = years_ago(14, 20);
+  steps.push_back({"jongere 7 (14 jaar, Amsterdam) ingeschreven op het vo",
+                   Inschrijving(7, j7, "05KO", "0363", t - 500, v1::ONDERWIJSSOORT_VO, "demo-7-in")});
+  steps.push_back({"jongere 7 uitgeschreven 100 dagen geleden: ABSOLUUT_VERZUIM, UIT_BEELD (90 dagen geen nieuws) en "
+                   "ABSOLUUT_VERZUIM_LANGDURIG (13 weken)",
+                   Uitschrijving(7, j7, "05KO", "0363", t - 100, v1::UITSCHRIJFREDEN_VERWIJDERING, "demo-7-uit")});
+  // Jongere 8: a vrijstelling 5 onder a ending in 30 days with no school to
+  // go to: 8 weeks before its end (25 days ago) the organisation is told.
+  const absl::CivilDay j8 = years_ago(11, 60);
+  steps.push_back({"jongere 8 (11 jaar) woont in Utrecht",
+                   Adres(8, j8, v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, t - 200, "0344", "demo-8-adres")});
+  steps.push_back({"jongere 8 vrijstelling art. 5 onder a tot over 30 dagen, geen school: VRIJSTELLING_LOOPT_AF",
+                   Vrijstelling(8, j8, v1::VRIJSTELLING_ARTIKEL_5_ONDER_A, t - 200, t + 30, "0344", "demo-8-vrijstelling")});
   return steps;
 }
 

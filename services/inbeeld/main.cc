@@ -12,6 +12,9 @@
 #if INBEELD_HAVE_SUBSCRIBE
 #include "subscribe_command.h"
 #endif
+#if INBEELD_HAVE_TELLING
+#include "services/signaling/telling/telling.h"
+#endif
 
 namespace {
 
@@ -20,7 +23,8 @@ void Usage() {
                "  run        start the pipeline on the embedded Kafka cluster with a demo\n"
                "             [--ready-file=PATH] [--demo=false] [--tls-dir=DIR | --plaintext] [--partitions=N]\n"
                "  replay     FILE [--until=YYYY-MM-DD] [--progress]: signals from Event JSON lines\n"
-               "  subscribe  --address=HOST:PORT --organisatie=ID [--cursor=C] [TLS flags]\n";
+               "  subscribe  --address=HOST:PORT --organisatie=ID [--cursor=C] [TLS flags]\n"
+               "  telling    FILE | --address=HOST:PORT, --schooljaar=YYYY-YYYY [--json]: the leerplichttelling\n";
 }
 
 }  // namespace
@@ -38,6 +42,9 @@ int main(int argc, char** argv) {
 #endif
 #if INBEELD_HAVE_SUBSCRIBE
   if (command == "subscribe") return inbeeld::cli::SubscribeMain(args);
+#endif
+#if INBEELD_HAVE_TELLING
+  if (command == "telling") return inbeeld::signaling::TellingMain(args);
 #endif
   if (command == "--help" || command == "help" || command == "-h") {
     Usage();

@@ -237,7 +237,7 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
     if (svc == "signaling" && config->Has("signaling-tick")) {
       a.push_back("--tick=" + config->GetString("signaling-tick", "1h"));
     }
-    if ((svc == "routing" || svc == "delivery") && config->Has("organisaties")) {
+    if ((svc == "routing" || svc == "delivery" || svc == "signaling") && config->Has("organisaties")) {
       a.push_back("--organisaties=" + config->GetString("organisaties", ""));
     }
     child.pid = Spawn(binary, a);

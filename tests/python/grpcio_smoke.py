@@ -190,6 +190,34 @@ def run_checks(grpc, pool, address):
     channel.close()
 
 
+TELLING_KOLOMMEN_EERSTE = ["av_nieuw", "av_open_31_juli", "av_opgelost"]
+
+
+def telling_checks(grpc, pool, address):
+    """TellingService over plaintext (the organisation then comes from the request)."""
+    Req = message_class(pool, "inbeeld.v1.TellingRequest")
+    Resp = message_class(pool, "inbeeld.v1.TellingResponse")
+    channel = grpc.insecure_channel(address, options=[("grpc.enable_http_proxy", 0)])
+    grpc.channel_ready_future(channel).result(timeout=RPC_TIMEOUT_S)
+    telling = unary(channel, "/inbeeld.v1.TellingService/Telling", Req, Resp)
+    print("telling:")
+    r = telling(Req(schooljaar="2023-2024", organisatie="rmc-21"), timeout=RPC_TIMEOUT_S)
+    check(r.schooljaar == "2023-2024" and r.tot_en_met == "2024-07-31", f"schooljaar and tot_en_met ({r.tot_en_met})")
+    gemeenten = {row.gemeentecode for row in r.gemeenten}
+    check("0363" in gemeenten and "0599" not in gemeenten, "rmc-21's gemeenten only")
+    check(all(k in r.gemeenten[0].cijfers for k in TELLING_KOLOMMEN_EERSTE + ["vrijstelling_loopt_af"]),
+          "every row carries the columns of docs/TELLING.md")
+    for request, code in [(Req(schooljaar="2023-2025", organisatie="rmc-21"), grpc.StatusCode.INVALID_ARGUMENT),
+                          (Req(schooljaar="2023-2024", organisatie="rmc-21", gemeenten=["0599"]),
+                           grpc.StatusCode.PERMISSION_DENIED)]:
+        try:
+            telling(request, timeout=RPC_TIMEOUT_S)
+            raise Failure(f"{request} was answered")
+        except grpc.RpcError as e:
+            check(e.code() == code, f"{code} (got {e.code()}: {e.details()})")
+    channel.close()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin-dir", required=True)
@@ -212,6 +240,7 @@ def main():
         proc, ready = start_run(args.bin_dir, work)
         check("ingest_grpc" in ready, f"inbeeld run is ready, ingest at {ready.get('ingest_grpc')}")
         run_checks(grpc, pool, ready["ingest_grpc"])
+        telling_checks(grpc, pool, ready["signaling_grpc"])
         code = stop_run(proc)
         check(code == 0, f"inbeeld run stops with exit code 0 on SIGTERM (got {code})")
         with open(os.path.join(work, "run.out"), "rb") as f1, open(os.path.join(work, "run.err"), "rb") as f2:

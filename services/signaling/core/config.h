@@ -16,6 +16,12 @@ struct CoreConfig {
   // Langdurig relatief verzuim: 16-uur meldingen covering MORE than this many
   // days (4 weeks) chain into an LRV signal.
   int lrv_days = 28;
+  // ABSOLUUT_VERZUIM_LANGDURIG: an absoluut verzuim still open at the end of
+  // S + this many days (13 weeks: "langer dan 3 maanden" in the telling).
+  int langdurig_days = 91;
+  // VRIJSTELLING_LOOPT_AF: this many days (8 weeks) before the first day
+  // without the vrijstelling.
+  int vrijstelling_loopt_af_days = 56;
 
   // The longest timer: replay runs this far past the last event by default.
   int LongestTimerDays() const {
@@ -23,6 +29,7 @@ struct CoreConfig {
     if (buitenland_wacht_days > m) m = buitenland_wacht_days;
     if (geen_nieuws_days > m) m = geen_nieuws_days;
     if (lrv_days > m) m = lrv_days;
+    if (langdurig_days > m) m = langdurig_days;
     return m;
   }
 };

@@ -168,10 +168,12 @@ INSTANTIATE_TEST_SUITE_P(
                  {Inschrijving(kP, "i0", "2022-08-01"), Uitschrijving(kP, "u1", "2024-03-01"),
                   Inschrijving(kP, "i1", "2024-03-02", v1::ONDERWIJSSOORT_VO, "07NU")},
                  "2024-12-31", V{}},
-        // S = 2024-03-02; AV on S+7; no news for 90 days after S: UIT_BEELD.
+        // S = 2024-03-02; AV on S+7; no news for 90 days after S: UIT_BEELD;
+        // still open at the end of S+91: LANGDURIG.
         Scenario{"uitschrijving_zonder_inschrijving", kP,
                  {Inschrijving(kP, "i0", "2022-08-01"), Uitschrijving(kP, "u1", "2024-03-01")},
-                 "2024-12-31", V{"ABSOLUUT_VERZUIM@2024-03-09", "UIT_BEELD@2024-05-31"}},
+                 "2024-12-31",
+                 V{"ABSOLUUT_VERZUIM@2024-03-09", "UIT_BEELD@2024-05-31", "ABSOLUUT_VERZUIM_LANGDURIG@2024-06-01"}},
         // Grace boundary: an inschrijving on S+7 itself still prevents it? No:
         // the condition held S..S+6 only, so nothing.
         Scenario{"inschrijving_op_laatste_grace_dag", kP,
@@ -191,7 +193,7 @@ INSTANTIATE_TEST_SUITE_P(
         Scenario{"vertrek_buitenland_zonder_emigratie", kP,
                  {Inschrijving(kP, "i0", "2022-08-01"),
                   Uitschrijving(kP, "u1", "2024-03-01", v1::UITSCHRIJFREDEN_VERTREK_BUITENLAND)},
-                 "2024-06-30", V{"ABSOLUUT_VERZUIM@2024-04-01", "UIT_BEELD@2024-04-01"}},
+                 "2024-06-30", V{"ABSOLUUT_VERZUIM@2024-04-01", "UIT_BEELD@2024-04-01", "ABSOLUUT_VERZUIM_LANGDURIG@2024-06-01"}},
         // A Dutch verhuizing in the wait: the 7-day grace runs from the move.
         Scenario{"vertrek_buitenland_verhuizing", kP,
                  {Inschrijving(kP, "i0", "2022-08-01"),
@@ -232,12 +234,14 @@ INSTANTIATE_TEST_SUITE_P(
                   Uitschrijving(Geb("2006-05-20"), "u1", "2024-01-31", v1::UITSCHRIJFREDEN_VERWIJDERING,
                                 v1::ONDERWIJSSOORT_MBO)},
                  "2024-12-31",
-                 V{"ABSOLUUT_VERZUIM@2024-02-08", "UIT_BEELD@2024-05-01", "ABSOLUUT_VERZUIM_OPGELOST@2024-05-20"}},
+                 V{"ABSOLUUT_VERZUIM@2024-02-08", "UIT_BEELD@2024-05-01", "ABSOLUUT_VERZUIM_LANGDURIG@2024-05-02",
+                   "ABSOLUUT_VERZUIM_OPGELOST@2024-05-20"}},
         Scenario{"verhuizing_met_open_zaak", kP,
                  {Inschrijving(kP, "i0", "2022-08-01"), Uitschrijving(kP, "u1", "2024-03-01"),
                   Adres(kP, "a1", v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, "2024-04-01", "0599")},
                  "2024-12-31",
-                 V{"ABSOLUUT_VERZUIM@2024-03-09", "OVERDRACHT@2024-04-01", "UIT_BEELD@2024-06-30"}},
+                 V{"ABSOLUUT_VERZUIM@2024-03-09", "OVERDRACHT@2024-04-01", "ABSOLUUT_VERZUIM_LANGDURIG@2024-06-01",
+                   "UIT_BEELD@2024-06-30"}},
         // A move during a pending grace is not a case: no OVERDRACHT.
         Scenario{"verhuizing_tijdens_grace", kP,
                  {Inschrijving(kP, "i0", "2022-08-01"), Uitschrijving(kP, "u1", "2024-03-01"),
@@ -258,7 +262,7 @@ INSTANTIATE_TEST_SUITE_P(
         Scenario{"vrijstelling_voorkomt_en_eindigt", kP,
                  {Inschrijving(kP, "i0", "2022-08-01"), Uitschrijving(kP, "u1", "2024-03-01"),
                   Vrijstelling(kP, "v1", v1::VRIJSTELLING_ARTIKEL_5_ONDER_A, "2024-03-02", "2024-06-30")},
-                 "2024-07-31", V{"ABSOLUUT_VERZUIM@2024-07-08"}},
+                 "2024-07-31", V{"VRIJSTELLING_LOOPT_AF@2024-05-06", "ABSOLUUT_VERZUIM@2024-07-08"}},
         Scenario{"vrijstelling_lost_op", kP,
                  {Inschrijving(kP, "i0", "2022-08-01"), Uitschrijving(kP, "u1", "2024-03-01"),
                   Vrijstelling(kP, "v1", v1::VRIJSTELLING_ARTIKEL_5_ONDER_A, "2024-04-01")},
@@ -432,7 +436,7 @@ TEST(JongereTest, StateRoundTripContinuesIdentically) {
   const auto sa = a.AdvanceTo(D("2024-12-31"), kPseudo, c);
   const auto sb = b.AdvanceTo(D("2024-12-31"), kPseudo, c);
   ASSERT_EQ(Kort(sa), Kort(sb));
-  EXPECT_EQ(Kort(sa), (V{"ABSOLUUT_VERZUIM@2024-03-09", "UIT_BEELD@2024-05-31"}));
+  EXPECT_EQ(Kort(sa), (V{"ABSOLUUT_VERZUIM@2024-03-09", "UIT_BEELD@2024-05-31", "ABSOLUUT_VERZUIM_LANGDURIG@2024-06-01"}));
   EXPECT_TRUE(b.IsUitBeeld());
   // Re-applying a known event after restore: nothing.
   EXPECT_TRUE(b.Apply(Uitschrijving(kP, "u1", "2024-03-01"), kPseudo, c).empty());

@@ -6,8 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "inbeeld/util/dates.h"
+#include "services/signaling/core/langdurig.h"
 #include "services/signaling/core/lrv.h"
 #include "services/signaling/core/signal_ids.h"
+#include "services/signaling/core/vrijstelling_loopt_af.h"
 
 namespace inbeeld::signaling {
 namespace {
@@ -114,12 +116,15 @@ v1::Signaal Tijdlijn::Basis(v1::SignaalSoort soort, absl::CivilDay day, std::str
   return s;
 }
 
+std::string Tijdlijn::AvArtikelVan(const AvZaak& zaak) const {
+  return plicht_ ? AvArtikel(plicht_->Basis(zaak.begindatum).status) : "";
+}
+
 v1::Signaal Tijdlijn::Opgelost(const AvZaak& zaak, absl::CivilDay day, v1::OplosReden reden,
                                std::vector<std::string> oorzaak) const {
   v1::Signaal s = Basis(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST, day,
                         "absoluut_verzuim.opgelost." + std::string(RedenNaam(reden)),
-                        plicht_ ? AvArtikel(plicht_->Basis(zaak.begindatum).status) : "",
-                        std::move(oorzaak));
+                        AvArtikelVan(zaak), std::move(oorzaak));
   // At most one OPGELOST per case: the id depends on the case only.
   s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), zaak.signaal_id, ""));
   s.set_begindatum(FormatDate(zaak.begindatum));
@@ -215,6 +220,7 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
     if (i.tot) dagen.push_back(*i.tot + 1);
   }
   if (plicht_) plicht_->VoegGrenzenToe(&dagen);
+  VoegLooptAfDagenToe(feiten_.vrijstellingen, config_, &dagen);
   for (const MeldingFeit& m : feiten_.meldingen) {
     dagen.push_back(m.begindatum + config_.lrv_days);
     if (m.einddatum) dagen.push_back(*m.einddatum + 1);
@@ -231,6 +237,7 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
   // Emitted, unresolved ABSOLUUT_VERZUIM.
   std::optional<AvZaak> av;
   std::vector<std::string> av_oorzaak;
+  bool av_langdurig = false;  // ABSOLUUT_VERZUIM_LANGDURIG emitted for `av`
   // UIT_BEELD.
   std::optional<std::string> ub_id;
   std::vector<v1::ZaakRoute> ub_routes;
@@ -455,6 +462,7 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
       s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), s.begindatum(), s.peildatum()));
       av = AvZaak{s.signaal_id(), *run_start, {RouteVan(s)}};
       av_oorzaak = run_oorzaak;
+      av_langdurig = false;
       res.av_zaken.push_back(*av);
       emit(std::move(s));
       if (!ub_id && wacht == Wacht::kBuitenland) {
@@ -463,6 +471,17 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
         uit_beeld(day, UitBeeldReden::kJji, *run_start, run_oorzaak);
       }
     }
+
+    // ABSOLUUT_VERZUIM_LANGDURIG: still open at the end of S + 91 (a case
+    // resolved on that day itself was closed above). Once per case.
+    if (av && !av_langdurig && day >= LangdurigDatum(av->begindatum, config_)) {
+      emit(Langdurig(*av, day, av_oorzaak));
+      av_langdurig = true;
+    }
+
+    // VRIJSTELLING_LOOPT_AF: 8 weeks before a vrijstelling ends with nothing
+    // to go to.
+    for (v1::Signaal& s : VrijstellingenLopenAf(day, brp)) emit(std::move(s));
 
     // UIT_BEELD (only for a plichtige jongere; one while uit beeld).
     if (!ub_id && plichtig) {
@@ -490,6 +509,7 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
     while (volgende < dagen.size() && dagen[volgende] <= day) ++volgende;
     absl::CivilDay next = volgende < dagen.size() ? dagen[volgende] : tot_en_met + 1;
     if (run_start && run_deadline > day) next = std::min(next, run_deadline);
+    if (av && !av_langdurig) next = std::min(next, std::max(day + 1, LangdurigDatum(av->begindatum, config_)));
     if (av && !ub_id) {
       const absl::CivilDay basisdag = std::max(av->begindatum, feiten_.LaatsteFeitTot(day).value_or(day));
       const absl::CivilDay wekker = basisdag + config_.geen_nieuws_days;

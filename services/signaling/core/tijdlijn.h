@@ -77,6 +77,11 @@ class Tijdlijn {
                     std::vector<std::string> oorzaak) const;
   v1::Signaal Opgelost(const AvZaak& zaak, absl::CivilDay day, v1::OplosReden reden,
                        std::vector<std::string> oorzaak) const;
+  std::string AvArtikelVan(const AvZaak& zaak) const;
+  // ABSOLUUT_VERZUIM_LANGDURIG for `zaak` on `day` (langdurig.cc).
+  v1::Signaal Langdurig(const AvZaak& zaak, absl::CivilDay day, std::vector<std::string> oorzaak) const;
+  // VRIJSTELLING_LOOPT_AF due at the end of `day` (vrijstelling_loopt_af.cc).
+  std::vector<v1::Signaal> VrijstellingenLopenAf(absl::CivilDay day, BrpStatus brp) const;
 
   const Feiten& feiten_;
   std::string pseudoniem_;

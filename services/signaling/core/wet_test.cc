@@ -142,7 +142,7 @@ INSTANTIATE_TEST_SUITE_P(
         WetCase{"geen_nieuws_90_dagen_herstart_door_event",
                 {Inschrijving(kP, "i0", "2022-08-01"), Uitschrijving(kP, "u1", "2024-03-01"),
                  Adres(kP, "a1", v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, "2024-04-15", "0363")},
-                "2024-12-31", V{"ABSOLUUT_VERZUIM@2024-03-09", "UIT_BEELD@2024-07-14"}},
+                "2024-12-31", V{"ABSOLUUT_VERZUIM@2024-03-09", "ABSOLUUT_VERZUIM_LANGDURIG@2024-06-01", "UIT_BEELD@2024-07-14"}},
         WetCase{"vow_tijdens_grace_geen_nieuw_absoluut_verzuim",
                 {Inschrijving(kP, "i0", "2022-08-01"), Uitschrijving(kP, "u1", "2024-03-01"),
                  Adres(kP, "a1", v1::ADRES_MUTATIE_SOORT_VERTROKKEN_ONBEKEND_WAARHEEN, "2024-03-05")},

@@ -13,6 +13,11 @@
 #include "inbeeld/util/process.h"
 #include "leerplicht_service.h"
 #include "signaling_service.h"
+#include "telling_service.h"
+
+#ifndef INBEELD_DEFAULT_CONFIG_DIR
+#define INBEELD_DEFAULT_CONFIG_DIR "deploy/config"
+#endif
 
 namespace inbeeld::signaling {
 namespace {
@@ -25,7 +30,8 @@ int Main(int argc, char** argv) {
       argc, argv,
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key", "tls-ca",
        "pseudonym-secret", "log-level", "state-dir", "group", "tick", "date-file", "grace-days",
-       "buitenland-wacht-days", "geen-nieuws-days", "lrv-days", "sync-writes", "kafka-config", "health-listen"});
+       "buitenland-wacht-days", "geen-nieuws-days", "lrv-days", "sync-writes", "kafka-config", "health-listen", "organisaties",
+       "herindelingen"});
   if (!config.ok()) {
     std::cerr << "inbeeld-signaling: " << config.status().message() << "\n";
     return 2;
@@ -93,14 +99,37 @@ int Main(int argc, char** argv) {
   if (!consumer.ok()) return fail("cannot create Kafka consumer", consumer.status());
 
   LeerplichtServiceImpl status_service(**store, *secret, *dates, options.core);
+  // TellingService: the organisation table (gemeente → organisation, OIN) and
+  // the herindelingen, the same files routing and delivery read. Named
+  // explicitly, they must load; the built-in default may be missing (an
+  // image without the source tree): then the RPC answers UNAVAILABLE.
+  const std::string organisaties = config->GetString("organisaties", INBEELD_DEFAULT_CONFIG_DIR "/organisaties.csv");
+  std::shared_ptr<const routing::OrganisatieTabel> tabel;
+  std::shared_ptr<const delivery::OrganisatieIdentiteit> identiteit;
+  {
+    auto t = routing::OrganisatieTabel::Load(
+        organisaties, config->GetString("herindelingen", INBEELD_DEFAULT_CONFIG_DIR "/herindelingen.csv"));
+    auto i = t.ok() ? delivery::OrganisatieIdentiteit::LoadCsv(organisaties) : t.status();
+    if (t.ok() && i.ok()) {
+      tabel = std::make_shared<const routing::OrganisatieTabel>(*std::move(t));
+      identiteit = std::make_shared<const delivery::OrganisatieIdentiteit>(*std::move(i));
+    } else if (config->Has("organisaties") || config->Has("herindelingen")) {
+      return fail("cannot load the organisation table", t.ok() ? i.status() : t.status());
+    } else {
+      util::LogWarn("no organisation table: TellingService unavailable (set --organisaties/--herindelingen)",
+                    {{"error", Err(t.ok() ? i.status() : t.status())}});
+    }
+  }
+  TellingServiceImpl telling_service(**store, tabel, identiteit, *dates, options.core, *plaintext);
   grpc_util::TlsOptions tls{*plaintext, config->GetString("tls-cert", ""), config->GetString("tls-key", ""),
                             config->GetString("tls-ca", ""), true};
   if (tls.plaintext) util::LogWarn("gRPC without TLS (--plaintext): local development only");
   grpc_util::ServerOptions server_options;
-  server_options.service_names = {std::string(v1::LeerplichtService::service_full_name())};
+  server_options.service_names = {std::string(v1::LeerplichtService::service_full_name()),
+                                  std::string(v1::TellingService::service_full_name())};
   server_options.health_listen = config->GetString("health-listen", "");
   auto server = grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:50053"), tls,
-                                         {&status_service}, server_options);
+                                         {&status_service, &telling_service}, server_options);
   if (!server.ok()) return fail("cannot start gRPC", server.status());
 
   std::atomic<bool> failed{false};

@@ -41,6 +41,12 @@ struct SignalingMetrics {
           .Name("inbeeld_signaling_open_uit_beeld")
           .Help("Jongeren uit beeld, by woongemeente.")
           .Register(observability::Registry());
+  prometheus::Family<prometheus::Counter>& telling =
+      prometheus::BuildCounter()
+          .Name("inbeeld_signaling_telling_total")
+          .Help("Leerplichttelling figures as their signals are emitted, by figuur (docs/TELLING.md column) and "
+                "woongemeente; per organisation through inbeeld_routing_gemeente_organisatie_info.")
+          .Register(observability::Registry());
   prometheus::Counter& timer_firings = prometheus::BuildCounter()
                                            .Name("inbeeld_signaling_timer_firings_total")
                                            .Help("Jongeren whose timers were evaluated by a tick.")
@@ -81,6 +87,24 @@ SignalingMetrics& Metrics() {
 std::string SoortLabel(v1::SignaalSoort s) {
   std::string name = v1::SignaalSoort_Name(s);
   return absl::AsciiStrToLower(name.substr(std::string("SIGNAAL_SOORT_").size()));
+}
+
+// The telling column a signal adds to (docs/TELLING.md), or "" (the
+// dashboard's live telling; the exact yearly figures are `inbeeld telling`'s).
+std::string_view TellingFiguur(const v1::Signaal& s) {
+  switch (s.soort()) {
+    case v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM: return "av_nieuw";
+    case v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_LANGDURIG: return "av_langdurig";
+    case v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST:
+      if (s.duur_dagen() <= 28) return "av_opgelost_tot_4_weken";
+      if (s.duur_dagen() <= 91) return "av_opgelost_4_weken_3_maanden";
+      return "av_opgelost_langer_3_maanden";
+    case v1::SIGNAAL_SOORT_UIT_BEELD: return "uit_beeld_nieuw";
+    case v1::SIGNAAL_SOORT_WEER_IN_BEELD: return "weer_in_beeld";
+    case v1::SIGNAAL_SOORT_LANGDURIG_RELATIEF_VERZUIM: return "lrv_nieuw";
+    case v1::SIGNAAL_SOORT_VRIJSTELLING_LOOPT_AF: return "vrijstelling_loopt_af";
+    default: return "";
+  }
 }
 
 std::string EventKind(const kafka::InRecord& r) {
@@ -238,6 +262,10 @@ void SignalingService::Emit(BatchContext& ctx, const std::vector<v1::Signaal>& s
     if (!ingest_time.empty()) out.headers.push_back({std::string(kafka::kHeaderIngestTime), ingest_time});
     ctx.outputs.push_back(std::move(out));
     Metrics().signals.Add({{"soort", SoortLabel(s.soort())}}).Increment();
+    if (const std::string_view figuur = TellingFiguur(s); !figuur.empty()) {
+      // Gemeente, never the jongere: a bounded label (4-digit codes).
+      Metrics().telling.Add({{"figuur", std::string(figuur)}, {"gemeente", s.woongemeente()}}).Increment();
+    }
     util::LogDebug("signal", {{"signaal_id", s.signaal_id()}, {"soort", SoortLabel(s.soort())},
                               {"peildatum", s.peildatum()}, {"pseudoniem", s.pseudoniem().substr(0, 12)}});
   }

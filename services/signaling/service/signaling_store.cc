@@ -157,6 +157,20 @@ void SignalingStore::ForEachJongere(
   }
 }
 
+void SignalingStore::ForEachJongere(
+    const std::function<void(const std::string&, const internal::v1::JongereState&)>& fn) const {
+  const std::string prefix = "j/";
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    internal::v1::JongereState state;
+    if (!state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) continue;
+    // "j/<partition>/<pseudoniem>"
+    const std::string key = it->key().ToString();
+    const size_t slash = key.find('/', prefix.size());
+    if (slash != std::string::npos) fn(key.substr(slash + 1), state);
+  }
+}
+
 absl::Status SignalingStore::Commit(const StoreBatch& batch) {
   rocksdb::WriteBatch wb;
   for (const auto& k : batch.deletes_) wb.Delete(k);

@@ -61,6 +61,8 @@ class SignalingStore {
   // Every jongere of a partition (start-up gauges, restore checks).
   void ForEachJongere(int32_t partition,
                       const std::function<void(const std::string&, const internal::v1::JongereState&)>& fn) const;
+  // Every jongere of every partition in the store (the live telling).
+  void ForEachJongere(const std::function<void(const std::string&, const internal::v1::JongereState&)>& fn) const;
   absl::Status Commit(const StoreBatch& batch);
   // Raw access for changelog restore: the key/value as in the store.
   absl::Status PutRaw(const std::map<std::string, std::string>& kvs);
