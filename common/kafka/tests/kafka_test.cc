@@ -156,6 +156,16 @@ TEST_F(KafkaTest, AStoredOffsetBelowTheLogStartStopsThePartitionInsteadOfSkippin
   EXPECT_EQ(offsets.back(), produced - 1);
   EXPECT_TRUE(reported.empty());
   EXPECT_TRUE((*accepted)->Gaps().empty());
+
+  // The partition reader (changelog restore) can only go on from the log
+  // start; it logs and counts the loss instead of hiding it.
+  std::vector<int64_t> read;
+  ASSERT_TRUE(ReadPartitionToEnd(Options(), {"t", 0}, 0, [&](const InRecord& r) { read.push_back(r.offset); },
+                                 absl::Seconds(30))
+                  .ok());
+  ASSERT_FALSE(read.empty());
+  EXPECT_EQ(read.front(), gaps[0].log_start);
+  EXPECT_EQ(read.back(), produced - 1);
 }
 
 TEST_F(KafkaTest, BacklogMonitorHoldsBackUntilTheGroupCommittedItsOffsets) {
