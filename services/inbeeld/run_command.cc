@@ -15,6 +15,7 @@
 #include "demo_scenario.h"
 #include "inbeeld/grpc/server.h"
 #include "inbeeld/identity/pseudonym.h"
+#include "inbeeld/kafka/backlog.h"
 #include "inbeeld/kafka/embedded_cluster.h"
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/kafka/topics.h"
@@ -234,6 +235,13 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
       for (auto& t : TlsArgs(tls)) a.push_back(t);
     }
     if (svc == "signaling" || svc == "routing") a.push_back("--state-dir=" + state_dir + "/" + svc);
+    if (svc == "ingest") {
+      // The mock deletes the oldest records of a partition past ~5 MiB or
+      // 100 000 batches: ingest holds back at half of that, so a bulk load
+      // waits for signaling instead of outrunning retention.
+      a.push_back("--holdback-max-bytes=" + std::to_string(kafka::kMockRetainedBytes / 2));
+      a.push_back("--holdback-max-records=" + std::to_string(kafka::kMockRetainedBatches / 2));
+    }
     if (svc == "signaling" && config->Has("signaling-tick")) {
       a.push_back("--tick=" + config->GetString("signaling-tick", "1h"));
     }

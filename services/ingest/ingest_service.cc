@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/duration.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "inbeeld/events/event_record.h"
@@ -25,7 +26,7 @@ struct IngestMetrics {
   prometheus::Family<prometheus::Counter>& rejected =
       prometheus::BuildCounter()
           .Name("inbeeld_ingest_events_rejected_total")
-          .Help("Events refused, by kind and reason (invalid, conflict, unavailable, internal).")
+          .Help("Events refused, by kind and reason (invalid, conflict, unavailable, internal, holdback, unauthenticated).")
           .Register(observability::Registry());
   prometheus::Family<prometheus::Counter>& duplicate =
       prometheus::BuildCounter()
@@ -69,6 +70,26 @@ grpc::Status InvalidArgument(const identity::Violations& violations) {
   st.set_message(absl::StrCat("invalid event: ", identity::Describe(violations)));
   st.add_details()->PackFrom(bad);
   return grpc::Status(grpc::INVALID_ARGUMENT, st.message(), st.SerializeAsString());
+}
+
+// RESOURCE_EXHAUSTED with google.rpc.RetryInfo: the event was not stored, the
+// client retries the same event (same id) after the delay.
+grpc::Status HoldBack(const absl::Status& why, absl::Duration retry_after) {
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(absl::ToInt64Seconds(retry_after));
+  retry.mutable_retry_delay()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(retry_after % absl::Seconds(1))));
+  google::rpc::Status st;
+  st.set_code(grpc::RESOURCE_EXHAUSTED);
+  st.set_message(absl::StrCat(why.message(), " (retry after ", absl::FormatDuration(retry_after), ")"));
+  st.add_details()->PackFrom(retry);
+  return grpc::Status(grpc::RESOURCE_EXHAUSTED, st.message(), st.SerializeAsString());
+}
+
+size_t PayloadBytes(const kafka::OutRecord& r) {
+  size_t n = r.key.size() + r.value.size();
+  for (const auto& h : r.headers) n += h.key.size() + h.value.size();
+  return n;
 }
 
 template <typename T>
@@ -121,6 +142,7 @@ struct Claimed {
   std::string kind;
   kafka::OutRecord record;
   absl::Time start;
+  size_t bytes = 0;  // key + value + headers, for the backlog estimate
 };
 
 // The first half of the path of one event: validation and the dedupe claim.
@@ -128,7 +150,7 @@ struct Claimed {
 std::optional<Claimed> ValidateAndClaim(const v1::Event& event, absl::Time deadline, v1::MeldAntwoord* resp,
                                         bool in_envelope, DedupWindow& dedup,
                                         const identity::Pseudonymizer& pseudonymizer, const util::Clock& clock,
-                                        grpc::Status* answer) {
+                                        kafka::BacklogMonitor* backlog, grpc::Status* answer) {
   identity::EventRef ref = identity::RefOf(event);
   const std::string kind = ref.kind.empty() ? "unknown" : ref.kind;
   identity::Violations violations = ValidateForRequest(event, in_envelope);
@@ -160,7 +182,17 @@ std::optional<Claimed> ValidateAndClaim(const v1::Event& event, absl::Time deadl
       break;
   }
   const absl::Time start = clock.Now();
-  return Claimed{ce_id, kind, events::Encode(event, pseudonymizer, start), start};
+  Claimed claimed{ce_id, kind, events::Encode(event, pseudonymizer, start), start};
+  claimed.bytes = PayloadBytes(claimed.record);
+  if (backlog != nullptr) {
+    if (absl::Status admit = backlog->Admit(claimed.record.topic, claimed.record.key); !admit.ok()) {
+      dedup.Complete(ce_id, /*accepted=*/false);  // a retry with the same id is produced anew
+      Metrics().rejected.Add({{"kind", kind}, {"reason", "holdback"}}).Increment();
+      *answer = HoldBack(admit, backlog->RetryAfter());
+      return std::nullopt;
+    }
+  }
+  return claimed;
 }
 
 // The second half: completes the claim with Kafka's answer (`latency` from
@@ -226,10 +258,11 @@ grpc::Status IngestService::Accept(const v1::Event& event, absl::Time deadline, 
   InflightScope inflight;
   grpc::Status answer;
   std::optional<Claimed> claimed =
-      ValidateAndClaim(event, deadline, resp, in_envelope, dedup_, pseudonymizer_, clock_, &answer);
+      ValidateAndClaim(event, deadline, resp, in_envelope, dedup_, pseudonymizer_, clock_, options_.backlog, &answer);
   if (!claimed) return answer;
   auto report = producer_.ProduceSync(std::move(claimed->record),
                                       std::max(deadline - claimed->start, absl::Milliseconds(1)));
+  if (report.ok() && options_.backlog != nullptr) options_.backlog->Produced(*report, claimed->bytes);
   return CompleteProduce(*claimed, report, clock_.Now() - claimed->start, dedup_);
 }
 
@@ -303,6 +336,7 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
         Acked a = f.acked.get();
         latency = a.at - f.produced_at;
         if (a.report.status.ok()) {
+          if (options_.backlog != nullptr) options_.backlog->Produced(a.report, f.claimed.bytes);
           report = std::move(a.report);
         } else {
           report = a.report.status;
@@ -336,7 +370,8 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
     Metrics().inflight.Increment();
     grpc::Status st;
     std::optional<Claimed> claimed = ValidateAndClaim(event, deadline, item->mutable_antwoord(),
-                                                      /*in_envelope=*/true, dedup_, pseudonymizer_, clock_, &st);
+                                                      /*in_envelope=*/true, dedup_, pseudonymizer_, clock_,
+                                                      options_.backlog, &st);
     if (!claimed) {
       answer(item, st, &event);
       Metrics().inflight.Decrement();

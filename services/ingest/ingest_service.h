@@ -9,6 +9,7 @@
 #include "dedup_window.h"
 #include "inbeeld/delivery/organisatie_identiteit.h"
 #include "inbeeld/identity/pseudonym.h"
+#include "inbeeld/kafka/backlog.h"
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/util/clock.h"
 #include "inbeeld/v1/melding_service.grpc.pb.h"
@@ -24,6 +25,10 @@ struct IngestOptions {
   // With TLS: the identities (OIN in the client certificate) allowed to
   // publish; others get UNAUTHENTICATED. nullptr: no check (plaintext mode).
   const delivery::OrganisatieIdentiteit* bronnen = nullptr;
+  // Holdback: when set, an event whose partition's unprocessed backlog is at
+  // the limit is refused with RESOURCE_EXHAUSTED + google.rpc.RetryInfo
+  // instead of being produced (where retention would delete it unread).
+  kafka::BacklogMonitor* backlog = nullptr;
 };
 
 class IngestService final : public v1::MeldingService::Service {

@@ -295,3 +295,66 @@ TEST_F(MeldBatchTest, ARepeatInTheSameBatchIsADuplicateNotBusy) {
 
 }  // namespace
 }  // namespace inbeeld::ingest
+
+namespace inbeeld::ingest {
+namespace {
+
+// A backlog monitor whose verdict the test sets.
+class FakeBacklog final : public kafka::BacklogMonitor {
+ public:
+  absl::Status Admit(std::string_view topic, std::string_view) const override {
+    absl::MutexLock lock(&mu);
+    if (full) return absl::ResourceExhaustedError("holding back: " + std::string(topic));
+    return absl::OkStatus();
+  }
+  void Produced(const kafka::DeliveryReport&, size_t bytes) override {
+    absl::MutexLock lock(&mu);
+    ++produced;
+    last_bytes = bytes;
+  }
+  absl::Duration RetryAfter() const override { return absl::Milliseconds(1500); }
+  std::map<kafka::TopicPartition, kafka::PartitionBacklog> Snapshot() const override { return {}; }
+  mutable absl::Mutex mu;
+  bool full = false;
+  int produced = 0;
+  size_t last_bytes = 0;
+};
+
+TEST(IngestHoldbackTest, AFullBacklogRefusesWithRetryInfoAndTheRetryWithTheSameIdIsStored) {
+  FakeProducer producer;
+  auto pseudonymizer = *identity::Pseudonymizer::Create("test-secret-0123456789");
+  util::ManualClock clock(absl::FromUnixSeconds(1700000000));
+  FakeBacklog backlog;
+  IngestOptions options;
+  options.backlog = &backlog;
+  IngestService service(producer, pseudonymizer, clock, options);
+  const v1::InschrijvingsMutatie req = Uitschrijving("hb-1");
+
+  backlog.full = true;
+  grpc::ServerContext ctx;
+  v1::MeldAntwoord resp;
+  grpc::Status st = service.MeldInschrijving(&ctx, &req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(producer.records.empty());  // not stored, so not acknowledged
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(st.error_details()));
+  ASSERT_EQ(details.details_size(), 1);
+  google::rpc::RetryInfo retry;
+  ASSERT_TRUE(details.details(0).UnpackTo(&retry));
+  EXPECT_EQ(retry.retry_delay().seconds(), 1);
+  EXPECT_EQ(retry.retry_delay().nanos(), 500000000);
+
+  // The retry (same id) once the backlog shrank is produced, not a duplicate.
+  backlog.full = false;
+  grpc::ServerContext ctx2;
+  v1::MeldAntwoord resp2;
+  st = service.MeldInschrijving(&ctx2, &req, &resp2);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_FALSE(resp2.duplicate());
+  EXPECT_EQ(producer.records.size(), 1u);
+  EXPECT_EQ(backlog.produced, 1);
+  EXPECT_GT(backlog.last_bytes, producer.records[0].value.size());
+}
+
+}  // namespace
+}  // namespace inbeeld::ingest

@@ -6,7 +6,9 @@
 
 #include "inbeeld/grpc/server.h"
 #include "inbeeld/identity/pseudonym.h"
+#include "inbeeld/kafka/backlog.h"
 #include "inbeeld/kafka/kafka.h"
+#include "inbeeld/kafka/topics.h"
 #include "inbeeld/observability/metrics.h"
 #include "inbeeld/util/config.h"
 #include "inbeeld/util/log.h"
@@ -22,7 +24,8 @@ int Main(int argc, char** argv) {
   auto config = util::Config::Parse(
       argc, argv,
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key", "tls-ca",
-       "pseudonym-secret", "log-level", "produce-timeout", "dedup-window", "kafka-config", "health-listen"});
+       "pseudonym-secret", "log-level", "produce-timeout", "dedup-window", "kafka-config", "health-listen",
+       "holdback-group", "holdback-max-bytes", "holdback-max-records"});
   if (!config.ok()) {
     std::cerr << "inbeeld-ingest: " << config.status().message() << "\n";
     return 2;
@@ -66,13 +69,41 @@ int Main(int argc, char** argv) {
     util::LogError("bad --kafka-config", {{"error", std::string(extra.status().message())}});
     return 2;
   }
+  // Holdback (docs/OPERATIONS.md, "Backlog and retention"): created before
+  // the producer, whose last delivery reports may still reach it.
+  auto holdback_bytes = config->GetInt("holdback-max-bytes", 0);
+  auto holdback_records = config->GetInt("holdback-max-records", 0);
+  if (!holdback_bytes.ok() || !holdback_records.ok() || *holdback_bytes < 0 || *holdback_records < 0) {
+    util::LogError("bad configuration", {{"error", "--holdback-max-bytes and --holdback-max-records must be >= 0"}});
+    return 2;
+  }
+  std::unique_ptr<kafka::BacklogMonitor> backlog;
+  if (*holdback_bytes > 0 || *holdback_records > 0) {
+    kafka::BacklogOptions bo;
+    bo.kafka = kopts;
+    bo.kafka.client_id = "inbeeld-ingest-backlog";
+    bo.kafka.on_stats = nullptr;
+    bo.group_id = config->GetString("holdback-group", "inbeeld-signaling");
+    for (auto t : kafka::kEventTopics) bo.topics.emplace_back(t);
+    bo.max_backlog_bytes = *holdback_bytes;
+    bo.max_backlog_records = *holdback_records;
+    auto started = kafka::BacklogMonitor::Start(bo);
+    if (!started.ok()) {
+      util::LogError("cannot start the backlog monitor", {{"error", std::string(started.status().message())}});
+      return 1;
+    }
+    backlog = std::move(*started);
+    util::LogInfo("holdback on", {{"group", bo.group_id},
+                                  {"max_backlog_bytes", std::to_string(bo.max_backlog_bytes)},
+                                  {"max_backlog_records", std::to_string(bo.max_backlog_records)}});
+  }
   auto producer = kafka::Producer::Create(kopts);
   if (!producer.ok()) {
     util::LogError("cannot create Kafka producer", {{"error", std::string(producer.status().message())}});
     return 2;
   }
   util::SystemClock clock;
-  IngestOptions ingest_options{*timeout, static_cast<size_t>(*window), 10000, nullptr};
+  IngestOptions ingest_options{*timeout, static_cast<size_t>(*window), 10000, nullptr, backlog.get()};
   std::optional<delivery::OrganisatieIdentiteit> bronnen;
   if (!*plaintext) {
     // Only known schools, DUO and gemeenten publish (OIN in the client certificate).

@@ -173,6 +173,12 @@ void Server::Shutdown(absl::Duration drain) {
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain));
 }
 
+void Server::SetServing(bool serving) {
+  if (shut_down_ || !server_) return;
+  SetHealth(health_server_.get(), serving);
+  SetHealth(server_.get(), serving);
+}
+
 void Server::Wait() {
   if (server_) server_->Wait();
 }

@@ -1,5 +1,10 @@
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "inbeeld/kafka/kafka.h"
+#include "inbeeld/kafka/kafka_metrics.h"
 #include "inbeeld/util/log.h"
 #include "src/internal.h"
 
@@ -24,7 +29,9 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
                       {"group.id", options_.group_id},
                       {"enable.auto.commit", "false"},
                       {"enable.auto.offset.store", "false"},
-                      {"auto.offset.reset", "earliest"},
+                      // A start offset that is gone is a gap, reported by
+                      // Poll; "earliest" would skip the lost records silently.
+                      {"auto.offset.reset", "error"},
                       {"session.timeout.ms", std::to_string(options_.session_timeout_ms)},
                       {"heartbeat.interval.ms", std::to_string(std::max(100, options_.session_timeout_ms / 6))},
                       // Range assigns the same partition numbers of co-partitioned
@@ -37,6 +44,7 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
     (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&events_), err);
     consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
     if (!consumer_) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
+    for (const auto& t : options_.topics) InitLostRecords(t);  // series exist at 0
     RdKafka::ErrorCode e = consumer_->subscribe(options_.topics);
     return internal::ToStatus(e, "kafka subscribe");
   }
@@ -46,15 +54,31 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      std::map<TopicPartition, int64_t> positions;
       for (auto* p : partitions) {
+        const TopicPartition tp{p->topic(), p->partition()};
         std::optional<int64_t> start;
-        if (options_.start_offset) start = options_.start_offset({p->topic(), p->partition()});
-        p->set_offset(start ? *start : RdKafka::Topic::OFFSET_BEGINNING);
+        if (options_.start_offset) start = options_.start_offset(tp);
+        int64_t offset = start.value_or(0);
+        for (const AcceptedLoss& a : options_.accepted_losses) {
+          if (a.tp == tp && offset < a.resume_at) {
+            util::LogWarn("operator accepted a loss: partition starts after records it never processed",
+                          {{"topic", tp.topic},
+                           {"partition", std::to_string(tp.partition)},
+                           {"stored_offset", std::to_string(offset)},
+                           {"resume_at", std::to_string(a.resume_at)},
+                           {"records_given_up", std::to_string(a.resume_at - offset)}});
+            offset = a.resume_at;
+          }
+        }
+        p->set_offset(offset);
+        positions[tp] = offset;
       }
       consumer->assign(partitions);
       {
         absl::MutexLock lock(&mu_);
         assignment_ = ToList(partitions);
+        positions_ = std::move(positions);
       }
       if (options_.on_assign) options_.on_assign(ToList(partitions));
     } else {
@@ -62,6 +86,7 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
       consumer->unassign();
       absl::MutexLock lock(&mu_);
       assignment_.clear();
+      positions_.clear();
     }
   }
 
@@ -69,8 +94,16 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
     std::unique_ptr<RdKafka::Message> msg(
         consumer_->consume(static_cast<int>(absl::ToInt64Milliseconds(timeout))));
     switch (msg->err()) {
-      case RdKafka::ERR_NO_ERROR:
-        return std::optional<InRecord>(internal::ToInRecord(*msg));
+      case RdKafka::ERR_NO_ERROR: {
+        InRecord r = internal::ToInRecord(*msg);
+        absl::MutexLock lock(&mu_);
+        positions_[{r.topic, r.partition}] = r.offset + 1;
+        return std::optional<InRecord>(std::move(r));
+      }
+      case RdKafka::ERR__AUTO_OFFSET_RESET:
+      case RdKafka::ERR_OFFSET_OUT_OF_RANGE:
+        StopAtGap(*msg);
+        return std::optional<InRecord>();
 
       case RdKafka::ERR__TIMED_OUT:
       case RdKafka::ERR__PARTITION_EOF:
@@ -99,6 +132,13 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
     return assignment_;
   }
 
+  std::vector<Gap> Gaps() const override {
+    absl::MutexLock lock(&mu_);
+    std::vector<Gap> out;
+    for (const auto& [tp, gap] : gaps_) out.push_back(gap);
+    return out;
+  }
+
   void Close() override {
     if (closed_) return;
     closed_ = true;
@@ -106,15 +146,74 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
   }
 
  private:
+  // librdkafka stopped fetching the partition (auto.offset.reset=error): say
+  // so loudly, count the lost records once, and leave it stopped.
+  void StopAtGap(RdKafka::Message& msg) {
+    Gap gap;
+    gap.tp = {msg.topic_name(), msg.partition()};
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = positions_.find(gap.tp);
+      gap.next_offset = it != positions_.end() ? it->second : msg.offset();
+    }
+    RdKafka::ErrorCode e = consumer_->query_watermark_offsets(gap.tp.topic, gap.tp.partition, &gap.log_start,
+                                                              &gap.log_end, 5000);
+    if (e != RdKafka::ERR_NO_ERROR) gap.log_start = gap.log_end = -1;
+    bool first;
+    {
+      absl::MutexLock lock(&mu_);
+      gaps_.insert_or_assign(gap.tp, gap);
+      first = counted_.insert({gap.tp, gap.next_offset}).second;
+    }
+    util::LogError(
+        "records lost: the partition's log no longer holds the records after the stored offset; partition "
+        "stopped (restart with --accept-loss=TOPIC:PARTITION:OFFSET only after the source re-delivered them)",
+        {{"topic", gap.tp.topic},
+         {"partition", std::to_string(gap.tp.partition)},
+         {"records_lost", std::to_string(gap.lost())},
+         {"stored_offset", std::to_string(gap.next_offset)},
+         {"log_start_offset", std::to_string(gap.log_start)},
+         {"log_end_offset", std::to_string(gap.log_end)},
+         {"accept_loss", absl::StrCat(gap.tp.topic, ":", gap.tp.partition, ":", gap.log_start)},
+         {"error", msg.errstr()}});
+    // A position beyond the log end loses an unknown number: count it as 1 so
+    // the alert fires all the same.
+    if (first) CountLostRecords(gap.tp.topic, std::max<int64_t>(gap.lost(), 1));
+    if (options_.on_gap) options_.on_gap(gap);
+  }
+
   ConsumerOptions options_;
   internal::EventForwarder events_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   mutable absl::Mutex mu_;
   std::vector<TopicPartition> assignment_ ABSL_GUARDED_BY(mu_);
+  // Next offset to hand out per assigned partition (start, then last + 1).
+  std::map<TopicPartition, int64_t> positions_ ABSL_GUARDED_BY(mu_);
+  std::map<TopicPartition, Gap> gaps_ ABSL_GUARDED_BY(mu_);
+  // (partition, position) pairs already counted in the metric.
+  std::set<std::pair<TopicPartition, int64_t>> counted_ ABSL_GUARDED_BY(mu_);
   bool closed_ = false;
 };
 
 }  // namespace
+
+absl::StatusOr<std::vector<AcceptedLoss>> ParseAcceptedLosses(std::string_view text) {
+  std::vector<AcceptedLoss> out;
+  for (absl::string_view item : absl::StrSplit(absl::string_view(text.data(), text.size()), ',', absl::SkipEmpty())) {
+    // The topic may hold dots but no colon; split from the right.
+    const size_t last = item.rfind(':');
+    const size_t mid = last == absl::string_view::npos || last == 0 ? absl::string_view::npos : item.rfind(':', last - 1);
+    AcceptedLoss a;
+    if (mid == absl::string_view::npos || mid == 0 || !absl::SimpleAtoi(item.substr(mid + 1, last - mid - 1), &a.tp.partition) ||
+        !absl::SimpleAtoi(item.substr(last + 1), &a.resume_at) || a.tp.partition < 0 || a.resume_at < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--accept-loss item must be TOPIC:PARTITION:OFFSET (offset from the records-lost log line): ", item));
+    }
+    a.tp.topic = std::string(item.substr(0, mid));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
 
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& options) {
   auto c = std::make_unique<ConsumerImpl>(options);

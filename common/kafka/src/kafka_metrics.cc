@@ -29,6 +29,12 @@ struct KafkaMetrics {
           .Name("inbeeld_kafka_dlq_records_total")
           .Help("Records sent to a dead-letter topic, by source topic.")
           .Register(observability::Registry());
+  prometheus::Family<prometheus::Counter>& lost =
+      prometheus::BuildCounter()
+          .Name("inbeeld_kafka_records_lost_total")
+          .Help("Records gone from a partition (retention, deletion) before this consumer processed them; "
+                "the partition is stopped. By topic.")
+          .Register(observability::Registry());
 };
 
 KafkaMetrics& Metrics() {
@@ -54,6 +60,12 @@ void ExportStatsJson(const std::string& json) { ExportStats(internal::ParseStats
 
 void CountDlqRecord(std::string_view source_topic) {
   Metrics().dlq.Add({{"topic", std::string(source_topic)}}).Increment();
+}
+
+void InitLostRecords(std::string_view topic) { Metrics().lost.Add({{"topic", std::string(topic)}}); }
+
+void CountLostRecords(std::string_view topic, int64_t records) {
+  Metrics().lost.Add({{"topic", std::string(topic)}}).Increment(static_cast<double>(records));
 }
 
 absl::StatusOr<std::map<std::string, std::string>> ParseKafkaConfig(std::string_view text) {

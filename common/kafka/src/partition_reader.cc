@@ -1,4 +1,6 @@
 #include "inbeeld/kafka/kafka.h"
+#include "inbeeld/kafka/kafka_metrics.h"
+#include "inbeeld/util/log.h"
 #include "src/internal.h"
 
 namespace inbeeld::kafka {
@@ -19,6 +21,17 @@ absl::Status ReadPartitionToEnd(const ClientOptions& options, const TopicPartiti
   RdKafka::ErrorCode e = consumer->query_watermark_offsets(
       tp.topic, tp.partition, &low, &high, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   if (e != RdKafka::ERR_NO_ERROR) return internal::ToStatus(e, "kafka watermarks");
+  if (from_offset < low) {
+    // Retention (or the mock's ~5 MiB limit) deleted records this reader
+    // needed: it can only go on from the log start, but never silently.
+    util::LogError("records lost: the partition no longer holds the records to read; reading from its log start",
+                   {{"topic", tp.topic},
+                    {"partition", std::to_string(tp.partition)},
+                    {"records_lost", std::to_string(low - from_offset)},
+                    {"from_offset", std::to_string(from_offset)},
+                    {"log_start_offset", std::to_string(low)}});
+    CountLostRecords(tp.topic, low - from_offset);
+  }
   const int64_t start = std::max(from_offset, low);
   if (start >= high) {
     consumer->close();

@@ -1,6 +1,8 @@
 #include <set>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "inbeeld/kafka/backlog.h"
 #include "inbeeld/kafka/embedded_cluster.h"
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/kafka/topics.h"
@@ -84,6 +86,157 @@ TEST_F(KafkaTest, ConsumerStartsAtTheOffsetTheServiceStored) {
     if (r->has_value()) values.push_back((*r)->value);
   }
   EXPECT_EQ(values, (std::vector<std::string>{"3", "4"}));
+}
+
+// Fills partition 0 of "t" past the mock's retention (about 5 MiB), so the
+// oldest records are gone. Returns the number of records produced.
+int OverflowPartitionZero(Producer& producer) {
+  const std::string big(100 * 1024, 'x');
+  const int n = 70;  // 7 MiB
+  for (int i = 0; i < n; ++i) {
+    EXPECT_TRUE(producer.Produce({"t", 0, "k", big, {}}, [](const DeliveryReport&) {}).ok());
+  }
+  EXPECT_TRUE(producer.Flush(absl::Seconds(30)).ok());
+  return n;
+}
+
+TEST_F(KafkaTest, AStoredOffsetBelowTheLogStartStopsThePartitionInsteadOfSkipping) {
+  auto producer = Producer::Create(Options());
+  ASSERT_TRUE(producer.ok());
+  const int produced = OverflowPartitionZero(**producer);
+  ASSERT_TRUE((*producer)->ProduceSync({"t", 1, "k1", "other", {}}, absl::Seconds(10)).ok());
+  ConsumerOptions co;
+  co.bootstrap_servers = cluster_->bootstrap_servers();
+  co.group_id = "gap";
+  co.topics = {"t"};
+  // The store never processed anything: it starts at offset 0, which is gone.
+  std::vector<Gap> reported;
+  co.on_gap = [&](const Gap& g) { reported.push_back(g); };
+  auto consumer = Consumer::Create(co);
+  ASSERT_TRUE(consumer.ok());
+  std::vector<InRecord> records;
+  for (int i = 0; i < 100 && (reported.empty() || records.empty()); ++i) {
+    auto r = (*consumer)->Poll(absl::Milliseconds(100));
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (r->has_value()) records.push_back(**r);
+  }
+  // A few more polls: nothing of partition 0 may show up after the gap.
+  for (int i = 0; i < 10; ++i) {
+    auto r = (*consumer)->Poll(absl::Milliseconds(100));
+    if (r.ok() && r->has_value()) records.push_back(**r);
+  }
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].tp, (TopicPartition{"t", 0}));
+  EXPECT_EQ(reported[0].next_offset, 0);
+  EXPECT_GT(reported[0].log_start, 0);
+  EXPECT_LT(reported[0].log_start, produced);
+  EXPECT_EQ(reported[0].lost(), reported[0].log_start);
+  const std::vector<Gap> gaps = (*consumer)->Gaps();
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(gaps[0].tp.partition, 0);
+  // The other partition goes on; partition 0 yields nothing at all.
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].partition, 1);
+  (*consumer)->Close();
+
+  // The operator accepts the loss up to the log start: the partition resumes there.
+  co.group_id = "gap-accepted";
+  co.accepted_losses = {{{"t", 0}, reported[0].log_start}};
+  reported.clear();
+  auto accepted = Consumer::Create(co);
+  ASSERT_TRUE(accepted.ok());
+  std::vector<int64_t> offsets;
+  for (int i = 0; i < 200 && offsets.size() < static_cast<size_t>(produced - gaps[0].log_start); ++i) {
+    auto r = (*accepted)->Poll(absl::Milliseconds(100));
+    ASSERT_TRUE(r.ok());
+    if (r->has_value() && (*r)->partition == 0) offsets.push_back((*r)->offset);
+  }
+  ASSERT_FALSE(offsets.empty());
+  EXPECT_EQ(offsets.front(), gaps[0].log_start);
+  EXPECT_EQ(offsets.back(), produced - 1);
+  EXPECT_TRUE(reported.empty());
+  EXPECT_TRUE((*accepted)->Gaps().empty());
+
+  // The partition reader (changelog restore) can only go on from the log
+  // start; it logs and counts the loss instead of hiding it.
+  std::vector<int64_t> read;
+  ASSERT_TRUE(ReadPartitionToEnd(Options(), {"t", 0}, 0, [&](const InRecord& r) { read.push_back(r.offset); },
+                                 absl::Seconds(30))
+                  .ok());
+  ASSERT_FALSE(read.empty());
+  EXPECT_EQ(read.front(), gaps[0].log_start);
+  EXPECT_EQ(read.back(), produced - 1);
+}
+
+TEST_F(KafkaTest, BacklogMonitorHoldsBackUntilTheGroupCommittedItsOffsets) {
+  auto producer = Producer::Create(Options());
+  ASSERT_TRUE(producer.ok());
+  // A key of partition 0 and one of another partition.
+  std::string key0, key_other;
+  for (int i = 0; key0.empty() || key_other.empty(); ++i) {
+    std::string k = "key-" + std::to_string(i);
+    (PartitionForKey(k, 4) == 0 ? key0 : key_other) = k;
+  }
+  BacklogOptions bo;
+  bo.kafka = Options();
+  bo.group_id = "slow";
+  bo.topics = {"t"};
+  bo.max_backlog_records = 50;
+  bo.refresh = absl::Milliseconds(50);
+  auto monitor = BacklogMonitor::Start(bo);
+  ASSERT_TRUE(monitor.ok()) << monitor.status();
+  EXPECT_TRUE((*monitor)->Admit("t", key0).ok());
+  for (int i = 0; i < 50; ++i) {
+    auto r = (*producer)->ProduceSync({"t", kAnyPartition, key0, "v", {}}, absl::Seconds(10));
+    ASSERT_TRUE(r.ok());
+    if (i < 10) (*monitor)->Produced(*r, 100);  // acknowledged records count at once
+  }
+  // Nothing committed by "slow": 50 records unprocessed in partition 0.
+  absl::Status refused;
+  for (int i = 0; i < 100 && refused.ok(); ++i) {
+    refused = (*monitor)->Admit("t", key0);
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_TRUE((*monitor)->Admit("t", key_other).ok());
+  EXPECT_GE((*monitor)->RetryAfter(), absl::Seconds(1));
+
+  // The group commits what it processed: the partition is admitted again.
+  ConsumerOptions co;
+  co.bootstrap_servers = cluster_->bootstrap_servers();
+  co.group_id = "slow";
+  co.topics = {"t"};
+  auto consumer = Consumer::Create(co);
+  ASSERT_TRUE(consumer.ok());
+  int seen = 0;
+  for (int i = 0; i < 200 && seen < 50; ++i) {
+    auto r = (*consumer)->Poll(absl::Milliseconds(100));
+    ASSERT_TRUE(r.ok());
+    if (r->has_value()) ++seen;
+  }
+  ASSERT_EQ(seen, 50);
+  ASSERT_TRUE((*consumer)->CommitOffsets({{{"t", 0}, 45}}).ok());
+  absl::Status admitted = refused;
+  for (int i = 0; i < 200 && !admitted.ok(); ++i) {
+    (void)(*consumer)->Poll(absl::Milliseconds(20));  // serves the async commit
+    admitted = (*monitor)->Admit("t", key0);
+  }
+  EXPECT_TRUE(admitted.ok()) << admitted;
+  EXPECT_EQ((*monitor)->Snapshot()[(TopicPartition{"t", 0})].records(), 5);
+  (*consumer)->Close();
+}
+
+TEST(AcceptedLossTest, ParsesTopicPartitionOffsetAndRejectsEverythingElse) {
+  auto ok = ParseAcceptedLosses("inbeeld.verzuimmeldingen.v1:2:1500,t:0:7");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_EQ(ok->size(), 2u);
+  EXPECT_EQ((*ok)[0].tp, (TopicPartition{"inbeeld.verzuimmeldingen.v1", 2}));
+  EXPECT_EQ((*ok)[0].resume_at, 1500);
+  EXPECT_EQ((*ok)[1].tp, (TopicPartition{"t", 0}));
+  EXPECT_TRUE(ParseAcceptedLosses("").ok());
+  for (const char* bad : {"t", "t:1", ":1:2", "t:x:2", "t:1:y", "t:-1:2", "t:1:-2"}) {
+    EXPECT_FALSE(ParseAcceptedLosses(bad).ok()) << bad;
+  }
 }
 
 TEST(KafkaUnavailableTest, ProduceSyncFailsWithinTheDeadline) {

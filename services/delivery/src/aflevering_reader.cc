@@ -7,6 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "inbeeld/delivery/cursor.h"
 #include "inbeeld/kafka/kafka_metrics.h"
 #include "inbeeld/util/log.h"
 
@@ -37,6 +39,13 @@ class RdKafkaAfleveringReader final : public AfleveringReader {
       case RdKafka::ERR__TIMED_OUT:
       case RdKafka::ERR__PARTITION_EOF:
         return std::optional<kafka::InRecord>();
+      case RdKafka::ERR__AUTO_OFFSET_RESET:
+      case RdKafka::ERR_OFFSET_OUT_OF_RANGE:
+        // Retention deleted signals this subscriber had not read yet.
+        return absl::OutOfRangeError(absl::StrCat(
+            "signals after your cursor are gone from partition ", message->partition(),
+            " (retention); subscribe again without a cursor for what is kept, and ask for a re-delivery of ",
+            "what is missing: ", message->errstr()));
       case RdKafka::ERR__UNKNOWN_TOPIC:
       case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
       case RdKafka::ERR__UNKNOWN_PARTITION:
@@ -114,8 +123,10 @@ absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
       {"enable.partition.eof", "false"},
-      // A cursor older than the retention resumes at the oldest record kept.
-      {"auto.offset.reset", "earliest"},
+      // A cursor older than the retention is OUT_OF_RANGE for the
+      // subscriber (Open checks it, Poll catches deletion while reading);
+      // never a silent jump to the oldest record kept.
+      {"auto.offset.reset", "error"},
       // Subscribers wait for new signals: low fetch latency over batching.
       {"fetch.wait.max.ms", "100"},
   };
@@ -157,6 +168,35 @@ absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
   if (partitions == 0) {
     consumer->close();
     return absl::UnavailableError(absl::StrCat("topic ", topic, " has no partitions yet"));
+  }
+
+  // A cursor offset outside the partition's log (deleted by retention, or a
+  // topic recreated) would be skipped silently by a reset: OUT_OF_RANGE with
+  // the earliest valid cursor instead.
+  Cursor earliest;
+  std::vector<std::string> gone;
+  for (int32_t p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    err = consumer->query_watermark_offsets(topic, p, &low, &high, TimeoutMs(metadata_timeout));
+    if (err != RdKafka::ERR_NO_ERROR) {
+      consumer->close();
+      return absl::UnavailableError(absl::StrCat("kafka watermarks of ", topic, ": ", RdKafka::err2str(err)));
+    }
+    earliest.next_offsets[p] = low;
+    auto it = start.next_offsets.find(p);
+    if (it == start.next_offsets.end()) continue;
+    if (it->second < low) {
+      gone.push_back(absl::StrCat("partition ", p, ": ", low - it->second, " signals before offset ", low));
+    } else if (it->second > high) {
+      gone.push_back(absl::StrCat("partition ", p, ": cursor ", it->second, " is past the end ", high));
+    }
+  }
+  if (!gone.empty()) {
+    consumer->close();
+    return absl::OutOfRangeError(absl::StrCat(
+        "the cursor points at signals that are no longer kept (", absl::StrJoin(gone, "; "),
+        "); the earliest valid cursor is \"", EncodeCursor(earliest),
+        "\"; ask for a re-delivery of what is missing before resuming there"));
   }
 
   std::vector<RdKafka::TopicPartition*> assignment;

@@ -71,6 +71,12 @@ grpc::Status SignaalServiceImpl::Subscribe(grpc::ServerContext* context,
           ? options_.reader_factory(*cursor)
           : AfleveringReader::Open(options_.kafka, options_.topic, *cursor,
                                    options_.metadata_timeout);
+  if (!reader.ok() && reader.status().code() == absl::StatusCode::kOutOfRange) {
+    // The cursor points at signals retention already deleted: never skip them.
+    util::LogWarn("subscriber cursor before the retained signals",
+                  {{"organisatie", Label(organisatie)}, {"error", std::string(reader.status().message())}});
+    return ToGrpc(reader.status());
+  }
   if (!reader.ok()) {
     util::LogWarn("subscription reader not available",
                   {{"organisatie", Label(organisatie)}, {"error", std::string(reader.status().message())}});

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "inbeeld/delivery/aflevering_reader.h"
 #include "inbeeld/grpc/server.h"
 #include "inbeeld/kafka/embedded_cluster.h"
 #include "inbeeld/kafka/topics.h"
@@ -203,6 +204,14 @@ TEST_F(SignaalServiceTest, BadCursorIsInvalidArgument) {
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(SignaalServiceTest, ACursorPastTheEndIsOutOfRangeWithTheEarliestCursor) {
+  auto a = StubAs(kOrgA);
+  Result result = Read(*a, kOrgA, "0:999999", 1);
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_NE(result.status.error_message().find("earliest valid cursor is \"0:0\""), std::string::npos)
+      << result.status.error_message();
+}
+
 TEST_F(SignaalServiceTest, StopEndsOpenStreamsWithUnavailable) {
   auto a = StubAs(kOrgA);
   grpc::ClientContext context;
@@ -372,6 +381,33 @@ TEST_F(SignaalServiceTest, SubscribeCommandFailsClearlyWhenRefused) {
   EXPECT_EQ(rc, 2);
   EXPECT_NE(err.str().find("PERMISSION_DENIED"), std::string::npos) << err.str();
   EXPECT_TRUE(out.str().empty());
+}
+
+// Signals deleted by retention (the mock keeps ~5 MiB per partition) before a
+// subscriber read them: its cursor is OUT_OF_RANGE, never silently moved on.
+TEST(AfleveringReaderRetentionTest, ACursorBeforeTheOldestKeptSignalIsOutOfRange) {
+  auto cluster = kafka::EmbeddedCluster::Start();
+  ASSERT_TRUE(cluster.ok());
+  const std::string topic(kafka::kTopicAflevering);
+  ASSERT_TRUE((*cluster)->CreateTopics({{topic, 1, 1, false}}).ok());
+  kafka::ClientOptions options;
+  options.bootstrap_servers = (*cluster)->bootstrap_servers();
+  auto producer = kafka::Producer::Create(options);
+  ASSERT_TRUE(producer.ok());
+  const std::string big(100 * 1024, 'x');
+  for (int i = 0; i < 70; ++i) {
+    ASSERT_TRUE((*producer)->Produce({topic, 0, "org", big, {}}, [](const kafka::DeliveryReport&) {}).ok());
+  }
+  ASSERT_TRUE((*producer)->Flush(absl::Seconds(30)).ok());
+  Cursor cursor;
+  cursor.next_offsets[0] = 3;
+  auto reader = AfleveringReader::Open(options, topic, cursor, absl::Seconds(10));
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kOutOfRange) << reader.status();
+  EXPECT_NE(reader.status().message().find("earliest valid cursor is \"0:"), std::string::npos) << reader.status();
+  // Without a cursor the subscriber gets what is kept.
+  auto fresh = AfleveringReader::Open(options, topic, Cursor{}, absl::Seconds(10));
+  EXPECT_TRUE(fresh.ok()) << fresh.status();
 }
 
 }  // namespace

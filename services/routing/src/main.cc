@@ -28,7 +28,7 @@ int Main(int argc, char** argv) {
       argc, argv,
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key",
        "tls-ca", "pseudonym-secret", "log-level", "kafka-config", "state-dir", "organisaties",
-       "herindelingen", "reload-interval", "batch-size", "batch-timeout"});
+       "herindelingen", "reload-interval", "batch-size", "batch-timeout", "accept-loss"});
   if (!config.ok()) {
     std::cerr << "inbeeld-routing: " << config.status().message() << "\n";
     return 2;
@@ -80,7 +80,13 @@ int Main(int argc, char** argv) {
     return 1;
   }
 
+  auto accepted = kafka::ParseAcceptedLosses(config->GetString("accept-loss", ""));
+  if (!accepted.ok()) {
+    util::LogError("bad --accept-loss", {{"error", Msg(accepted.status())}});
+    return 2;
+  }
   RoutingServiceOptions options;
+  options.accepted_losses = *accepted;
   options.kafka.bootstrap_servers = bootstrap;
   options.kafka.client_id = "inbeeld-routing";
   options.kafka.on_stats = kafka::ExportStats;

@@ -93,6 +93,7 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
   consumer_options.group_id = self->options_.group_id;
   consumer_options.topics = {self->options_.input_topic};
   consumer_options.session_timeout_ms = self->options_.session_timeout_ms;
+  consumer_options.accepted_losses = self->options_.accepted_losses;
   consumer_options.start_offset =
       [self](const kafka::TopicPartition& tp) -> std::optional<int64_t> {
     absl::StatusOr<std::optional<int64_t>> offset = self->store_.NextOffset(tp);
@@ -106,7 +107,7 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
     util::LogInfo("partition assigned",
                   {{"topic", tp.topic},
                    {"partition", absl::StrCat(tp.partition)},
-                   {"start_offset", offset->has_value() ? absl::StrCat(**offset) : "earliest"}});
+                   {"start_offset", offset->has_value() ? absl::StrCat(**offset) : "0 (nothing stored)"}});
     return *offset;
   };
   consumer_options.on_revoke = [self](const std::vector<kafka::TopicPartition>& partitions) {

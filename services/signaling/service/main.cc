@@ -31,7 +31,7 @@ int Main(int argc, char** argv) {
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key", "tls-ca",
        "pseudonym-secret", "log-level", "state-dir", "group", "tick", "date-file", "grace-days",
        "buitenland-wacht-days", "geen-nieuws-days", "lrv-days", "sync-writes", "kafka-config", "health-listen", "organisaties",
-       "herindelingen"});
+       "herindelingen", "accept-loss"});
   if (!config.ok()) {
     std::cerr << "inbeeld-signaling: " << config.status().message() << "\n";
     return 2;
@@ -95,7 +95,11 @@ int Main(int argc, char** argv) {
   if (!producer.ok()) return fail("cannot create Kafka producer", producer.status());
 
   SignalingService service(**store, **producer, *secret, *dates, kopts, options);
-  auto consumer = kafka::Consumer::Create(service.ConsumerOptionsFor(config->GetString("group", "inbeeld-signaling")));
+  auto accepted = kafka::ParseAcceptedLosses(config->GetString("accept-loss", ""));
+  if (!accepted.ok()) return fail("bad --accept-loss", accepted.status());
+  kafka::ConsumerOptions consumer_options = service.ConsumerOptionsFor(config->GetString("group", "inbeeld-signaling"));
+  consumer_options.accepted_losses = *accepted;
+  auto consumer = kafka::Consumer::Create(consumer_options);
   if (!consumer.ok()) return fail("cannot create Kafka consumer", consumer.status());
 
   LeerplichtServiceImpl status_service(**store, *secret, *dates, options.core);
@@ -150,7 +154,14 @@ int Main(int argc, char** argv) {
       return fail("cannot write ready file", s);
     }
   }
+  bool serving = true;
   while (!failed.load() && util::WaitForShutdownSignal(absl::Milliseconds(200)) == 0) {
+    // A partition stopped at lost records (logged and counted by the
+    // consumer) makes the instance NOT_SERVING until an operator decides.
+    if (serving && !(*consumer)->Gaps().empty()) {
+      serving = false;
+      (*server)->SetServing(false);
+    }
   }
   util::LogInfo("shutting down");
   (*server)->Shutdown(absl::Seconds(2));

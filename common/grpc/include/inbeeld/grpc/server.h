@@ -66,6 +66,10 @@ class Server {
   // health listener keeps answering NOT_SERVING until the Server is destroyed,
   // so a readiness probe sees the drain instead of a refused connection.
   void Shutdown(absl::Duration drain);
+  // Health of both listeners while running, e.g. NOT_SERVING when a service
+  // cannot do its job (a partition stopped at lost records). No effect after
+  // Shutdown.
+  void SetServing(bool serving);
   void Wait();
 
  private:

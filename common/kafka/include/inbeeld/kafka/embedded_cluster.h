@@ -1,7 +1,9 @@
 #pragma once
 // librdkafka's built-in mock cluster, reachable over TCP on 127.0.0.1 (random
 // ports) by other processes. Measured limits of Debian's librdkafka 2.0.2 mock
-// are in docs/ARCHITECTURE.md: nothing may depend on what the mock lacks.
+// are in docs/ARCHITECTURE.md. A partition keeps only ~5 MiB or 100 000
+// batches (kMockRetainedBytes, kafka/backlog.h): ingest holds back before that
+// and consumers stop at a gap rather than skip.
 #include <memory>
 #include <string>
 #include <vector>

@@ -100,18 +100,48 @@ struct TopicPartition {
   auto operator<=>(const TopicPartition&) const = default;
 };
 
+// Records that are gone from a partition before this consumer read them
+// (retention or deletion moved the log start past the consumer's position).
+// Never skipped silently: the partition stops and stays stopped.
+struct Gap {
+  TopicPartition tp;
+  int64_t next_offset = 0;  // where the consumer stood (the service's stored offset)
+  int64_t log_start = 0;    // the earliest offset the broker still has
+  int64_t log_end = 0;      // the high watermark
+  // Records between the position and the log start that nobody processed;
+  // 0 when the position is beyond the log end (topic recreated or truncated).
+  int64_t lost() const { return next_offset < log_start ? log_start - next_offset : 0; }
+};
+
+// An operator's explicit decision (`--accept-loss=TOPIC:PARTITION:OFFSET`):
+// a partition whose stored position is below `resume_at` starts at
+// `resume_at`; the records in between are given up. Has no effect once the
+// stored position has passed `resume_at`.
+struct AcceptedLoss {
+  TopicPartition tp;
+  int64_t resume_at = 0;
+};
+// Parses "TOPIC:PARTITION:OFFSET[,TOPIC:PARTITION:OFFSET...]".
+absl::StatusOr<std::vector<AcceptedLoss>> ParseAcceptedLosses(std::string_view text);
+
 struct ConsumerOptions : ClientOptions {
   std::string group_id;
   std::vector<std::string> topics;
   // Called on assignment, before fetching: returns the offset to start each
-  // partition at (the next offset to read), or nullopt for the earliest
-  // retained offset. Services keep offsets in their state store, so this is
+  // partition at (the next offset to read), or nullopt for offset 0 (a store
+  // that never processed the partition starts at its beginning; when that is
+  // gone, it is a Gap, not a reason to start elsewhere). Services keep offsets in their state store, so this is
   // where they come from.
   std::function<std::optional<int64_t>(const TopicPartition&)> start_offset;
   // Called before partitions are taken away (flush and commit state here).
   std::function<void(const std::vector<TopicPartition>&)> on_revoke;
   // Called after partitions were assigned.
   std::function<void(const std::vector<TopicPartition>&)> on_assign;
+  // Gaps the operator accepted; every other gap stops its partition.
+  std::vector<AcceptedLoss> accepted_losses;
+  // Called (on the polling thread) when a partition stopped at a gap, after
+  // the ERROR log line and inbeeld_kafka_records_lost_total.
+  std::function<void(const Gap&)> on_gap;
   // Tests use 6000 ms: the mock's rebalance waits session.timeout.ms − 1 s.
   int session_timeout_ms = 6000;
 };
@@ -126,10 +156,16 @@ class Consumer {
 
   // The next record, nullopt on timeout. Errors that are only informational
   // (partition EOF, transient broker errors) are logged and not returned.
+  // A start offset (from the service's store, or 0 when it has none) below the
+  // partition's log start, or an out-of-range fetch, is a Gap: the partition
+  // stops (auto.offset.reset=error, never a silent reset), the other
+  // partitions go on, and Gaps() reports it until the process restarts.
   virtual absl::StatusOr<std::optional<InRecord>> Poll(absl::Duration timeout) = 0;
   // Commits "next offset to read" per partition to the group (best effort).
   virtual absl::Status CommitOffsets(const std::map<TopicPartition, int64_t>& next_offsets) = 0;
   virtual std::vector<TopicPartition> Assignment() const = 0;
+  // Partitions stopped at a gap (empty when nothing was lost).
+  virtual std::vector<Gap> Gaps() const = 0;
   // Leaves the group (runs on_revoke). Idempotent.
   virtual void Close() = 0;
 };

@@ -22,6 +22,11 @@ void ExportStatsJson(const std::string& json);
 // Counts a record sent to a DLQ: inbeeld_kafka_dlq_records_total{topic}.
 void CountDlqRecord(std::string_view source_topic);
 
+// inbeeld_kafka_records_lost_total{topic}: records a consumer found gone
+// before it read them. InitLostRecords creates the series at 0.
+void InitLostRecords(std::string_view topic);
+void CountLostRecords(std::string_view topic, int64_t records);
+
 // "security.protocol=SASL_SSL,sasl.mechanism=PLAIN" → map. Values may not hold commas.
 absl::StatusOr<std::map<std::string, std::string>> ParseKafkaConfig(std::string_view text);
 

@@ -44,6 +44,9 @@ struct RoutingServiceOptions {
   // produced again (nothing is committed until a Flush succeeds).
   absl::Duration flush_timeout = absl::Seconds(10);
   int session_timeout_ms = 10000;
+  // --accept-loss: gaps in inbeeld.signalen.v1 the operator gave up on; any
+  // other gap stops its partition (kafka::Consumer, records-lost log + metric).
+  std::vector<kafka::AcceptedLoss> accepted_losses;
 };
 
 class RoutingService {
