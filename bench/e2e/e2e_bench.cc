@@ -58,7 +58,6 @@
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/kafka/kafka_metrics.h"
 #include "inbeeld/kafka/topics.h"
-#include "inbeeld/util/config.h"
 #include "inbeeld/util/process.h"
 
 namespace inbeeld::bench {
@@ -315,23 +314,53 @@ void Probe(int n, bool headers, const std::map<std::string, std::string>& extra)
               s.ToString().c_str());
 }
 
+// --name=value flags (a bare --name means "true"); unknown names are an error.
+class Flags {
+ public:
+  Flags(int argc, char** argv, const std::set<std::string>& known) {
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a.rfind("--", 0) != 0) Die("unexpected argument " + a);
+      a = a.substr(2);
+      const size_t eq = a.find('=');
+      const std::string name = a.substr(0, eq);
+      if (!known.contains(name)) Die("unknown flag --" + name);
+      values_[name] = eq == std::string::npos ? "true" : a.substr(eq + 1);
+    }
+  }
+  bool Has(const std::string& name) const { return values_.contains(name); }
+  std::string GetString(const std::string& name, const std::string& fallback) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? fallback : it->second;
+  }
+  int GetInt(const std::string& name, int fallback) const {
+    int v = fallback;
+    if (Has(name) && !absl::SimpleAtoi(GetString(name, ""), &v)) Die("--" + name + " needs a number");
+    return v;
+  }
+  bool GetBool(const std::string& name) const { return GetString(name, "false") == "true"; }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
 int Main(int argc, char** argv) {
-  auto config = util::Config::Parse(argc, argv, {"jongeren", "bin-dir", "rate", "latency-seconds", "partitions",
-                                                 "work-dir", "streams", "kafka-config", "skip-core", "probe",
-                                                 "service-kafka-config"});
-  if (!config.ok()) Die(std::string(config.status().message()));
+  const Flags flags(argc, argv,
+                    {"jongeren", "bin-dir", "rate", "latency-seconds", "partitions", "work-dir", "streams",
+                     "kafka-config", "skip-core", "probe", "service-kafka-config"});
+  const Flags* config = &flags;
   if (config->Has("probe")) {
     auto extra = kafka::ParseKafkaConfig(config->GetString("kafka-config", ""));
-    Probe(static_cast<int>(config->GetInt("probe", 50000).value_or(50000)), false, *extra);
-    Probe(static_cast<int>(config->GetInt("probe", 50000).value_or(50000)), true, *extra);
+    if (!extra.ok()) Die(std::string(extra.status().message()));
+    Probe(config->GetInt("probe", 50000), false, *extra);
+    Probe(config->GetInt("probe", 50000), true, *extra);
     return 0;
   }
-  if (!config.ok()) Die(std::string(config.status().message()));
-  const int jongeren = static_cast<int>(config->GetInt("jongeren", 100000).value_or(100000));
-  const int rate = static_cast<int>(config->GetInt("rate", 1000).value_or(1000));
-  const int latency_seconds = static_cast<int>(config->GetInt("latency-seconds", 20).value_or(20));
-  const int partitions = static_cast<int>(config->GetInt("partitions", 4).value_or(4));
-  const int streams = static_cast<int>(config->GetInt("streams", 4).value_or(4));
+  const int jongeren = config->GetInt("jongeren", 100000);
+  const int rate = config->GetInt("rate", 1000);
+  const int latency_seconds = config->GetInt("latency-seconds", 20);
+  const int partitions = config->GetInt("partitions", 4);
+  const int streams = config->GetInt("streams", 4);
   const std::string bin = fs::absolute(config->GetString("bin-dir", "build/bin")).string();
   const std::string work =
       config->GetString("work-dir", absl::StrCat(fs::temp_directory_path().string(), "/inbeeld-e2e-", getpid()));
@@ -345,7 +374,7 @@ int Main(int argc, char** argv) {
   std::fflush(stdout);
 
   // (a) the core.
-  const bool skip_core = config->GetBool("skip-core", false).value_or(false);
+  const bool skip_core = config->GetBool("skip-core");
   absl::Time t = absl::Now();
   Finished core = skip_core ? Finished{0, 1, 0}
                             : Wait(Spawn({bin + "/inbeeld", "replay", file}, work + "/replay.out"), t);
