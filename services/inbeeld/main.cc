@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "meld_command.h"
 #include "run_command.h"
 #if INBEELD_HAVE_REPLAY
 #include "services/signaling/replay/replay.h"
@@ -23,6 +24,7 @@ void Usage() {
                "  run        start the pipeline on the embedded Kafka cluster with a demo\n"
                "             [--ready-file=PATH] [--demo=false] [--tls-dir=DIR | --plaintext] [--partitions=N]\n"
                "  replay     FILE [--until=YYYY-MM-DD] [--progress]: signals from Event JSON lines\n"
+               "  meld       FILE|- --address=HOST:PORT [--streams=N] [TLS flags]: bulk ingest\n"
                "  subscribe  --address=HOST:PORT --organisatie=ID [--cursor=C] [TLS flags]\n"
                "  telling    FILE | --address=HOST:PORT, --schooljaar=YYYY-YYYY [--json]: the leerplichttelling\n";
 }
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "run") return inbeeld::cli::RunMain(args, argv[0]);
+  if (command == "meld") return inbeeld::cli::MeldMain(args);
 #if INBEELD_HAVE_REPLAY
   if (command == "replay") return inbeeld::signaling::ReplayMain(args);
 #endif

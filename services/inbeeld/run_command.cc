@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -245,6 +246,10 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
     if (svc == "signaling" && config->Has("signaling-tick")) {
       a.push_back("--tick=" + config->GetString("signaling-tick", "1h"));
     }
+    // On the embedded (mock) cluster a fetch returned only after
+    // fetch.wait.max.ms (default 500 ms) even when records had arrived: every
+    // consumer hop added up to half a second (docs/PERFORMANCE.md).
+    if (std::getenv("INBEELD_KAFKA_CONFIG") == nullptr) a.push_back("--kafka-config=fetch.wait.max.ms=10");
     if ((svc == "routing" || svc == "delivery" || svc == "signaling") && config->Has("organisaties")) {
       a.push_back("--organisaties=" + config->GetString("organisaties", ""));
     }

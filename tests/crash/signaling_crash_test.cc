@@ -121,6 +121,8 @@ enum class KillPoint {
   kDuringTick,     // date moved, as soon as timer_firings_total moves: inside a tick
   kLostDisk,       // like kWhileApplying, and the restart gets an empty state dir:
                    // the partitions are restored from the changelog
+  kWhileOverlapping,  // as soon as batches_overlapped_total moves: batch n+1 applied
+                      // (its signals produced) while batch n is not yet committed
 };
 
 std::string Name(KillPoint p) {
@@ -131,6 +133,7 @@ std::string Name(KillPoint p) {
     case KillPoint::kAfterDateStep: return "after-date-step";
     case KillPoint::kDuringTick: return "during-tick";
     case KillPoint::kLostDisk: return "while-applying, state dir lost";
+    case KillPoint::kWhileOverlapping: return "while batches overlap";
   }
   return "";
 }
@@ -141,8 +144,8 @@ struct Kill {
   int delay_ms;  // after the point, before SIGKILL: lands in a batch or a tick
 };
 
-// 9 kills on distinct chunks: every kind of moment, the ones inside a batch
-// or a tick twice.
+// 11 kills on distinct chunks: every kind of moment, the ones inside a batch
+// (or two overlapping batches) or a tick twice.
 std::vector<Kill> PlanKills(uint32_t seed, size_t chunks) {
   std::mt19937 rng(seed);
   std::vector<size_t> candidates;
@@ -150,7 +153,8 @@ std::vector<Kill> PlanKills(uint32_t seed, size_t chunks) {
   std::shuffle(candidates.begin(), candidates.end(), rng);
   std::vector<KillPoint> points = {KillPoint::kMidChunk,      KillPoint::kWhileApplying, KillPoint::kDuringTick,
                                    KillPoint::kAfterChunk,    KillPoint::kAfterDateStep, KillPoint::kWhileApplying,
-                                   KillPoint::kDuringTick,    KillPoint::kMidChunk,      KillPoint::kLostDisk};
+                                   KillPoint::kDuringTick,    KillPoint::kMidChunk,      KillPoint::kLostDisk,
+                                   KillPoint::kWhileOverlapping, KillPoint::kWhileOverlapping};
   std::shuffle(points.begin(), points.end(), rng);
   std::vector<Kill> kills;
   for (size_t i = 0; i < points.size() && i < candidates.size(); ++i) {
@@ -222,7 +226,10 @@ class SignalingCrashTest : public ::testing::Test {
     auto producer = kafka::Producer::Create(kopts);
     ASSERT_TRUE(producer.ok()) << producer.status();
 
-    SignalingUnderTest service({name, kopts.bootstrap_servers, dir_.path(), kSecret, kKafkaConfig});
+    // Small batches, so a chunk spans several and they overlap (pipelined:
+    // batch n+1 is applied and produced while batch n is in flight).
+    SignalingUnderTest service(
+        {name, kopts.bootstrap_servers, dir_.path(), kSecret, kKafkaConfig, {"--max-batch-records=16"}});
     ASSERT_TRUE(service.SetToday(chunks.front().first_day).ok());
     ASSERT_TRUE(service.Start().ok());
     std::mt19937 rng(seed);
@@ -270,8 +277,10 @@ class SignalingCrashTest : public ::testing::Test {
       auto at = [&](KillPoint p) { return kill && kill->point == p; };
       const char kApplied[] = "inbeeld_signaling_events_applied_total";
       const char kFirings[] = "inbeeld_signaling_timer_firings_total";
+      const char kOverlapped[] = "inbeeld_signaling_batches_overlapped_total";
       const double applied_before =
           at(KillPoint::kWhileApplying) || at(KillPoint::kLostDisk) ? metric(kApplied) : 0;
+      const double overlapped_before = at(KillPoint::kWhileOverlapping) ? metric(kOverlapped) : 0;
       if (at(KillPoint::kMidChunk)) {
         const size_t part = static_cast<size_t>(rng() % c.records.size());
         produce(c.records, 0, part);
@@ -283,6 +292,7 @@ class SignalingCrashTest : public ::testing::Test {
         if (at(KillPoint::kWhileApplying) || at(KillPoint::kLostDisk)) {
           kill_and_restart(*kill, kApplied, applied_before);
         }
+        if (at(KillPoint::kWhileOverlapping)) kill_and_restart(*kill, kOverlapped, overlapped_before);
       }
       if (HasFatalFailure()) return;
       absl::Status committed = service.WaitCommitted(c.markers, absl::Seconds(90));

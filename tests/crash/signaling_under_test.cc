@@ -92,13 +92,13 @@ absl::Status SignalingUnderTest::Start() {
   ++starts_;
   const std::string ready = absl::StrCat(config_.work_dir, "/", config_.name, "-ready-", starts_, ".json");
   log_prefix_ = absl::StrCat(config_.work_dir, "/", config_.name, "-", starts_);
-  auto child = testing_util::ChildProcess::Start(
-      "inbeeld-signaling",
-      {"--kafka=" + config_.bootstrap, "--state-dir=" + state_dir_, "--date-file=" + date_file_, "--tick=200ms",
-       "--plaintext", "--grpc-listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0", "--ready-file=" + ready,
-       "--pseudonym-secret=" + config_.pseudonym_secret, "--sync-writes=true", "--group=" + config_.name,
-       "--log-level=warn", "--kafka-config=" + config_.kafka_config},
-      log_prefix_);
+  std::vector<std::string> args = {
+      "--kafka=" + config_.bootstrap, "--state-dir=" + state_dir_, "--date-file=" + date_file_, "--tick=200ms",
+      "--plaintext", "--grpc-listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0", "--ready-file=" + ready,
+      "--pseudonym-secret=" + config_.pseudonym_secret, "--sync-writes=true", "--group=" + config_.name,
+      "--log-level=warn", "--kafka-config=" + config_.kafka_config};
+  args.insert(args.end(), config_.extra_args.begin(), config_.extra_args.end());
+  auto child = testing_util::ChildProcess::Start("inbeeld-signaling", args, log_prefix_);
   if (!child.ok()) return child.status();
   process_ = std::move(*child);
   auto fields = testing_util::WaitForReadyFile(ready, absl::Seconds(60));

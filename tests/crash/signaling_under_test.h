@@ -23,6 +23,7 @@ struct ServiceConfig {
   std::string work_dir;    // state dir, date file, ready files and logs go here
   std::string pseudonym_secret;
   std::string kafka_config;  // --kafka-config (librdkafka overrides)
+  std::vector<std::string> extra_args = {};  // more flags for inbeeld-signaling
 };
 
 class SignalingUnderTest {

@@ -31,7 +31,7 @@ int Main(int argc, char** argv) {
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key", "tls-ca",
        "pseudonym-secret", "log-level", "state-dir", "group", "tick", "date-file", "grace-days",
        "buitenland-wacht-days", "geen-nieuws-days", "lrv-days", "sync-writes", "kafka-config", "health-listen", "organisaties",
-       "herindelingen", "accept-loss"});
+       "herindelingen", "accept-loss", "max-batch-records", "batches-in-flight"});
   if (!config.ok()) {
     std::cerr << "inbeeld-signaling: " << config.status().message() << "\n";
     return 2;
@@ -59,10 +59,17 @@ int Main(int argc, char** argv) {
   auto lrv = config->GetInt("lrv-days", options.core.lrv_days);
   auto sync = config->GetBool("sync-writes", true);
   auto plaintext = config->GetBool("plaintext", false);
+  auto batch = config->GetInt("max-batch-records", options.max_batch_records);
+  auto in_flight = config->GetInt("batches-in-flight", options.max_batches_in_flight);
   for (const absl::Status& s : {tick.status(), grace.status(), wacht.status(), nieuws.status(), lrv.status(),
-                                sync.status(), plaintext.status()}) {
+                                sync.status(), plaintext.status(), batch.status(), in_flight.status()}) {
     if (!s.ok()) return fail("bad configuration", s);
   }
+  if (*batch < 1 || *in_flight < 1) {
+    return fail("bad configuration", absl::InvalidArgumentError("--max-batch-records and --batches-in-flight >= 1"));
+  }
+  options.max_batch_records = static_cast<int>(*batch);
+  options.max_batches_in_flight = static_cast<int>(*in_flight);
   options.tick = *tick;
   options.core.grace_days = static_cast<int>(*grace);
   options.core.buitenland_wacht_days = static_cast<int>(*wacht);

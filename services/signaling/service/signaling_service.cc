@@ -62,6 +62,12 @@ struct SignalingMetrics {
                                      .Help("Unix time of the last completed timer tick.")
                                      .Register(observability::Registry())
                                      .Add({});
+  prometheus::Counter& overlapped = prometheus::BuildCounter()
+                                        .Name("inbeeld_signaling_batches_overlapped_total")
+                                        .Help("Batches applied while an earlier batch was still in flight "
+                                              "(outputs or changelog not yet acknowledged, or not yet committed).")
+                                        .Register(observability::Registry())
+                                        .Add({});
   prometheus::Gauge& state_bytes = prometheus::BuildGauge()
                                        .Name("inbeeld_signaling_state_bytes")
                                        .Help("Approximate size of the local state store.")
@@ -185,6 +191,10 @@ void SignalingService::OnAssign(const std::vector<kafka::TopicPartition>& parts)
 }
 
 void SignalingService::OnRevoke(const std::vector<kafka::TopicPartition>& parts) {
+  // Batches in flight may hold these partitions' records: commit them while
+  // the partitions are still ours (a failure is kept in failure_ and ends the
+  // loop; nothing uncommitted is lost, the next owner replays it).
+  (void)Drain();
   std::set<int32_t> gone;
   for (const auto& tp : parts) gone.insert(tp.partition);
   for (int32_t p : gone) {
@@ -228,6 +238,20 @@ absl::StatusOr<SignalingService::Pending*> SignalingService::Load(BatchContext& 
                                                                   const std::string& pseudoniem) {
   auto it = ctx.jongeren.find(pseudoniem);
   if (it != ctx.jongeren.end()) return &it->second;
+  // A batch in flight (applied, not yet committed) holds the newest state:
+  // this batch continues from it and commits after it.
+  for (auto f = in_flight_.rbegin(); f != in_flight_.rend(); ++f) {
+    auto prev = f->ctx->jongeren.find(pseudoniem);
+    if (prev == f->ctx->jongeren.end()) continue;
+    Pending p;
+    p.partition = partition;
+    p.jongere = prev->second.jongere;
+    p.old_wakeup = p.jongere.NextWakeup(options_.core);
+    p.was_av = p.jongere.HasOpenAbsoluutVerzuim();
+    p.was_uit_beeld = p.jongere.IsUitBeeld();
+    p.old_gemeente = p.jongere.Woongemeente();
+    return &ctx.jongeren.emplace(pseudoniem, std::move(p)).first->second;
+  }
   auto stored = store_.GetJongere(partition, pseudoniem);
   if (!stored.ok()) return stored.status();
   Pending p;
@@ -335,46 +359,133 @@ void SignalingService::AdvanceBatch(BatchContext& ctx, absl::CivilDay horizon) {
   }
 }
 
-absl::Status SignalingService::ProduceAll(const std::vector<kafka::OutRecord>& records) {
+absl::Status SignalingService::ProduceAsync(const std::vector<kafka::OutRecord>& records,
+                                          const std::shared_ptr<Acks>& acks) {
   for (const auto& out : records) {
+    {
+      absl::MutexLock lock(&acks->mu);
+      ++acks->outstanding;
+    }
     while (true) {
-      absl::Status s = producer_.Produce(out, [](const kafka::DeliveryReport&) {});
+      absl::Status s = producer_.Produce(out, [acks](const kafka::DeliveryReport& report) {
+        absl::MutexLock lock(&acks->mu);
+        if (!report.status.ok() && acks->first_error.ok()) acks->first_error = report.status;
+        --acks->outstanding;
+      });
       if (s.ok()) break;
-      if (s.code() != absl::StatusCode::kUnavailable) return s;
-      // Queue full: let deliveries drain, then retry the enqueue.
-      (void)producer_.Flush(absl::Milliseconds(100));
+      if (s.code() != absl::StatusCode::kUnavailable) {
+        absl::MutexLock lock(&acks->mu);
+        --acks->outstanding;
+        return s;
+      }
+      // Queue full: the producer's thread drains it as acknowledgements come.
+      absl::SleepFor(absl::Milliseconds(1));
     }
   }
-  return producer_.Flush(options_.flush_timeout);
+  return absl::OkStatus();
 }
 
-absl::Status SignalingService::Finish(BatchContext& ctx) {
+void SignalingService::Stage(BatchContext& ctx) {
   for (auto& [pseudoniem, p] : ctx.jongeren) {
     ctx.store.PutJongere(p.partition, pseudoniem, p.jongere.state());
     ctx.store.MoveWakeup(p.partition, pseudoniem, p.old_wakeup, p.jongere.NextWakeup(options_.core));
   }
-  if (ctx.store.empty()) return absl::OkStatus();
-  // Phase 1: signals and DLQ records, acknowledged.
-  if (absl::Status s = ProduceAll(ctx.outputs); !s.ok()) return s;
-  // Phase 2: the changelog carries the same writes as the store, so another
-  // instance can restore. Only after phase 1 is acknowledged: a restored state
-  // never claims a signal that was not delivered.
-  std::vector<kafka::OutRecord> changelog;
-  for (const auto& [key, value] : ctx.store.Changes()) {
-    changelog.push_back({std::string(kafka::kTopicSignalingChangelog), StoreBatch::PartitionOfKey(key), key,
-                         value, {}});
-  }
-  if (absl::Status s = ProduceAll(changelog); !s.ok()) return s;
-  // Phase 3: state and offsets, after every output was acknowledged.
-  if (absl::Status s = store_.Commit(ctx.store); !s.ok()) return s;
-  for (auto& [pseudoniem, p] : ctx.jongeren) {
+}
+
+
+absl::Status SignalingService::CommitBatch(InFlight& batch) {
+  // State and offsets, after every output and changelog record of this batch
+  // (and of every earlier batch) was acknowledged.
+  if (absl::Status s = store_.Commit(batch.ctx->store); !s.ok()) return s;
+  for (auto& [pseudoniem, p] : batch.ctx->jongeren) {
     AdjustGauges(p.old_gemeente, p.was_av, p.was_uit_beeld, p.jongere);
   }
-  Metrics().state_bytes.Set(static_cast<double>(store_.ApproximateBytes()));
+  for (const auto& [tp, next] : batch.consumed) lag_offsets_[tp] = next;
+  if (++commits_ % 64 == 1) Metrics().state_bytes.Set(static_cast<double>(store_.ApproximateBytes()));
   return absl::OkStatus();
 }
 
+absl::Status SignalingService::Advance(bool wait) {
+  if (!failure_.ok()) return failure_;
+  auto fail = [this](absl::Status s) {
+    failure_ = s;
+    return s;
+  };
+  // True when every record of the phase is acknowledged; the first delivery
+  // failure, or the deadline passing first, is an error.
+  auto phase_done = [](Acks& acks, absl::Time deadline) -> absl::StatusOr<bool> {
+    absl::MutexLock lock(&acks.mu);
+    if (!acks.first_error.ok()) return acks.first_error;
+    if (acks.outstanding == 0) return true;
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError("kafka did not acknowledge the batch's records in time");
+    }
+    return false;
+  };
+  while (!in_flight_.empty()) {
+    // The changelog of a batch goes out once its signals are acknowledged
+    // (a restored state never claims an undelivered signal) and after the
+    // changelog of every earlier batch (per key, the newest state is last).
+    for (InFlight& b : in_flight_) {
+      if (b.changelog_produced) continue;
+      absl::StatusOr<bool> done = phase_done(*b.acks, b.deadline);
+      if (!done.ok()) return fail(done.status());
+      if (!*done) break;
+      std::vector<kafka::OutRecord> changelog;
+      for (const auto& [key, value] : b.ctx->store.Changes()) {
+        changelog.push_back({std::string(kafka::kTopicSignalingChangelog), StoreBatch::PartitionOfKey(key), key,
+                             value, {}});
+      }
+      b.acks = std::make_shared<Acks>();
+      b.deadline = absl::Now() + options_.flush_timeout;
+      b.changelog_produced = true;
+      if (absl::Status s = ProduceAsync(changelog, b.acks); !s.ok()) return fail(s);
+    }
+    InFlight& front = in_flight_.front();
+    absl::StatusOr<bool> done = phase_done(*front.acks, front.deadline);
+    if (!done.ok()) return fail(done.status());
+    if (*done && front.changelog_produced) {
+      if (absl::Status s = CommitBatch(front); !s.ok()) return fail(s);
+      in_flight_.pop_front();
+      if (wait) return absl::OkStatus();
+      continue;
+    }
+    if (!wait) return absl::OkStatus();
+    // Block until the oldest batch's current phase is acknowledged (or its
+    // deadline passes; the next round reports that).
+    Acks& acks = *front.acks;
+    acks.mu.LockWhenWithDeadline(
+        absl::Condition(
+            +[](Acks* a) ABSL_NO_THREAD_SAFETY_ANALYSIS { return a->outstanding == 0 || !a->first_error.ok(); },
+            &acks),
+        front.deadline);
+    acks.mu.Unlock();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SignalingService::Drain() {
+  while (!in_flight_.empty()) {
+    if (absl::Status s = Advance(/*wait=*/true); !s.ok()) return s;
+  }
+  return failure_;
+}
+
+absl::Status SignalingService::Finish(BatchContext& ctx) {
+  Stage(ctx);
+  if (ctx.store.empty()) return absl::OkStatus();
+  InFlight batch;
+  batch.ctx = std::make_unique<BatchContext>(std::move(ctx));
+  batch.acks = std::make_shared<Acks>();
+  batch.deadline = absl::Now() + options_.flush_timeout;
+  if (absl::Status s = ProduceAsync(batch.ctx->outputs, batch.acks); !s.ok()) return failure_ = s;
+  in_flight_.push_back(std::move(batch));
+  return Drain();
+}
+
 absl::Status SignalingService::Tick() {
+  // Timers read the committed store: finish what is in flight first.
+  if (absl::Status s = Drain(); !s.ok()) return s;
   const absl::CivilDay horizon = dates_.Today() - 1;
   std::set<int32_t> parts;
   {
@@ -400,29 +511,56 @@ absl::Status SignalingService::Tick() {
 }
 
 absl::Status SignalingService::RunOnce(kafka::Consumer& consumer) {
+  if (!failure_.ok()) return failure_;
   if (absl::Now() >= next_tick_) {
     if (absl::Status s = Tick(); !s.ok()) return s;
     next_tick_ = absl::Now() + options_.tick;
   }
-  BatchContext ctx;
+  auto ctx = std::make_unique<BatchContext>();
   const absl::CivilDay horizon = dates_.Today() - 1;
   const absl::Time deadline = absl::Now() + options_.max_batch_wait;
   std::vector<kafka::InRecord> records;
   while (static_cast<int>(records.size()) < options_.max_batch_records && absl::Now() < deadline) {
-    auto r = consumer.Poll(deadline - absl::Now());
+    // Batches in flight move on while this one fills (cheap when nothing is
+    // acknowledged yet); the poll waits briefly so they are not held up.
+    if (absl::Status s = Advance(/*wait=*/false); !s.ok()) return s;
+    const absl::Duration wait = in_flight_.empty() ? deadline - absl::Now()
+                                                   : std::min(deadline - absl::Now(), absl::Milliseconds(5));
+    auto r = consumer.Poll(wait);
     if (!r.ok()) return r.status();
-    if (!r->has_value()) break;
+    // The revoke hook (inside Poll) drains; a failure there fails the loop.
+    if (!failure_.ok()) return failure_;
+    if (!r->has_value()) {
+      if (in_flight_.empty()) break;
+      continue;
+    }
     records.push_back(std::move(**r));
   }
-  if (records.empty()) return absl::OkStatus();
-  for (const auto& record : records) {
-    if (absl::Status s = Process(ctx, record, horizon); !s.ok()) return s;
+  if (!records.empty()) {
+    for (const auto& record : records) {
+      if (absl::Status s = Process(*ctx, record, horizon); !s.ok()) return failure_ = s;
+    }
+    AdvanceBatch(*ctx, horizon);
+    Stage(*ctx);
+    InFlight batch;
+    for (const auto& r : records) batch.consumed[{r.topic, r.partition}] = r.offset + 1;
+    batch.ctx = std::move(ctx);
+    batch.acks = std::make_shared<Acks>();
+    batch.deadline = absl::Now() + options_.flush_timeout;
+    if (absl::Status s = ProduceAsync(batch.ctx->outputs, batch.acks); !s.ok()) return failure_ = s;
+    batch.ctx->outputs.clear();
+    batch.ctx->outputs.shrink_to_fit();
+    if (!in_flight_.empty()) Metrics().overlapped.Increment();
+    in_flight_.push_back(std::move(batch));
   }
-  AdvanceBatch(ctx, horizon);
-  if (absl::Status s = Finish(ctx); !s.ok()) return s;
-  std::map<kafka::TopicPartition, int64_t> next;
-  for (const auto& r : records) next[{r.topic, r.partition}] = r.offset + 1;
-  (void)consumer.CommitOffsets(next);  // for lag dashboards only; the store is the truth
+  if (absl::Status s = Advance(/*wait=*/false); !s.ok()) return s;
+  while (static_cast<int>(in_flight_.size()) >= std::max(options_.max_batches_in_flight, 1)) {
+    if (absl::Status s = Advance(/*wait=*/true); !s.ok()) return s;
+  }
+  if (!lag_offsets_.empty()) {
+    (void)consumer.CommitOffsets(lag_offsets_);  // for lag dashboards only; the store is the truth
+    lag_offsets_.clear();
+  }
   return absl::OkStatus();
 }
 
@@ -430,7 +568,7 @@ absl::Status SignalingService::Run(kafka::Consumer& consumer) {
   while (!stop_.load()) {
     if (absl::Status s = RunOnce(consumer); !s.ok()) return s;
   }
-  return absl::OkStatus();
+  return Drain();
 }
 
 }  // namespace inbeeld::signaling

@@ -4,15 +4,22 @@
 //
 // Exactly-once effect without broker transactions, per batch:
 //   1. apply the batch's records to the jongeren (state in memory),
-//   2. produce the signals (and DLQ records) and Flush (acked), then the
-//      changelog records and Flush,
-//   3. commit states + wake-up index + input offsets in ONE RocksDB WriteBatch.
-// A crash before 3 replays the batch from the stored offsets: the core emits
-// the same signals with the same deterministic ids (deduplicated downstream by
-// signaal_id); a crash after 3 resumes after the batch. A record that cannot be
+//   2. produce the signals (and DLQ records); once they are all acknowledged,
+//      produce the changelog records,
+//   3. once those are acknowledged too, commit states + wake-up index + input
+//      offsets in ONE RocksDB WriteBatch.
+// Batches are pipelined: while batch n's outputs are in flight, batch n+1 is
+// polled and applied on top of batch n's (uncommitted) states, and its
+// signals are produced. Batches commit strictly in order, and a batch's
+// changelog is produced only after its own signals and every earlier batch's
+// changelog: a crash loses the uncommitted batches n, n+1, ... together, the
+// restart replays them all from the stored offsets. A crash before 3 replays
+// the batch: the core emits the same signals with the same deterministic ids
+// (deduplicated downstream by signaal_id); a crash after 3 resumes after it. A record that cannot be
 // decoded or breaks the contract goes to "<topic>.dlq" with the error in
 // headers, and its offset is committed with the batch.
 #include <atomic>
+#include <deque>
 #include <map>
 #include <set>
 #include <memory>
@@ -56,6 +63,9 @@ struct SignalingOptions {
   // How often timers are evaluated (they fire on dates; hourly is plenty live).
   absl::Duration tick = absl::Hours(1);
   absl::Duration flush_timeout = absl::Seconds(30);
+  // Batches applied whose outputs are not yet acknowledged and committed; 1 =
+  // stop-and-wait (the next batch waits for the previous one's commit).
+  int max_batches_in_flight = 4;
 };
 
 class SignalingService {
@@ -70,8 +80,11 @@ class SignalingService {
   // An error means nothing of the batch was committed: the caller exits and
   // the restart resumes from the stored offsets (crash-only recovery).
   absl::Status RunOnce(kafka::Consumer& consumer);
-  // Runs until Stop(); then finishes the current batch.
+  // Runs until Stop(); then finishes the current batch and every batch in
+  // flight.
   absl::Status Run(kafka::Consumer& consumer);
+  // Waits until every batch in flight is acknowledged and committed.
+  absl::Status Drain();
   void Stop() { stop_ = true; }
 
   // Evaluates timers of every assigned partition up to yesterday (public for tests).
@@ -92,16 +105,36 @@ class SignalingService {
     std::vector<kafka::OutRecord> outputs;
     StoreBatch store;
   };
+  // Delivery reports of one phase of a batch (called on the producer's thread).
+  struct Acks {
+    absl::Mutex mu;
+    size_t outstanding ABSL_GUARDED_BY(mu) = 0;
+    absl::Status first_error ABSL_GUARDED_BY(mu);
+  };
+  // A batch applied and produced, not yet committed.
+  struct InFlight {
+    std::unique_ptr<BatchContext> ctx;
+    std::shared_ptr<Acks> acks;
+    bool changelog_produced = false;
+    absl::Time deadline;  // for the current phase's acknowledgements
+    std::map<kafka::TopicPartition, int64_t> consumed;  // for the group's lag view
+  };
 
   absl::StatusOr<Pending*> Load(BatchContext& ctx, int32_t partition, const std::string& pseudoniem);
+  // Stages the batch's jongeren into its StoreBatch (state + wake-up index).
+  void Stage(BatchContext& ctx);
+  // Produces without waiting; each delivery report is counted in `acks`.
+  absl::Status ProduceAsync(const std::vector<kafka::OutRecord>& records, const std::shared_ptr<Acks>& acks);
+  // Moves the batches in flight on: changelog after outputs, commit after
+  // changelog, in order. `wait` blocks until the oldest batch is committed.
+  absl::Status Advance(bool wait);
+  absl::Status CommitBatch(InFlight& batch);
   absl::Status Process(BatchContext& ctx, const kafka::InRecord& record, absl::CivilDay horizon);
   void AdvanceBatch(BatchContext& ctx, absl::CivilDay horizon);
   void Emit(BatchContext& ctx, const std::vector<v1::Signaal>& signals, const std::string& ingest_time);
   void ToDlq(BatchContext& ctx, const kafka::InRecord& record, const absl::Status& error);
-  // Produces and flushes; the first delivery failure or a timeout is an error.
-  absl::Status ProduceAll(const std::vector<kafka::OutRecord>& records);
-  // Flush outputs, then the changelog, then commit the store batch; the order
-  // is the guarantee.
+  // Stages, produces and drains one batch (the timer tick): outputs, then
+  // the changelog, then the store commit; the order is the guarantee.
   absl::Status Finish(BatchContext& ctx);
   void OnAssign(const std::vector<kafka::TopicPartition>& parts);
   void OnRevoke(const std::vector<kafka::TopicPartition>& parts);
@@ -116,6 +149,15 @@ class SignalingService {
   const SignalingOptions options_;
   std::atomic<bool> stop_{false};
   absl::Time next_tick_ = absl::InfinitePast();
+
+  // Oldest first. Touched only by the loop thread (the revoke hook runs on it
+  // too, inside Poll).
+  std::deque<InFlight> in_flight_;
+  // The first failure of a batch in flight: the loop stops, the restart
+  // replays every uncommitted batch from the stored offsets.
+  absl::Status failure_;
+  std::map<kafka::TopicPartition, int64_t> lag_offsets_;  // committed, not yet told to the group
+  uint64_t commits_ = 0;
 
   absl::Mutex mu_;
   std::set<int32_t> partitions_ ABSL_GUARDED_BY(mu_);

@@ -69,6 +69,7 @@ class SignalingServiceTest : public testing::Test {
     }
     ASSERT_FALSE((*consumer)->Assignment().empty());
     for (int i = 0; i < iterations; ++i) ASSERT_TRUE(service.RunOnce(**consumer).ok());
+    ASSERT_TRUE(service.Drain().ok());  // batches still in flight: acknowledged and committed
     (*consumer)->Close();
   }
 

@@ -1,0 +1,584 @@
+// End-to-end benchmark, one run on the embedded cluster (2 cores):
+//   (a) core:     `inbeeld replay` on the generated events (wall, peak RSS)
+//   (b) bare:     the same encoded records through three hops (topic 0 →
+//                 consumer → producer → topic 1 → ... → topic 3 consumer),
+//                 the project's kafka::Producer/Consumer (same settings:
+//                 acks=all, idempotent, linger.ms=5), no processing
+//   (c) pipeline: `inbeeld run` (ingest, signaling, routing, delivery on the
+//                 embedded cluster); `inbeeld meld` sends the file; the clock
+//                 runs from meld's start to the last routed signal arriving
+//                 on inbeeld.aflevering.v1 (what delivery hands to
+//                 subscribers)
+//   (d) latency:  fresh jongeren sent at a steady rate through meld; per
+//                 routed signal, arrival minus its inbeeld_ingest_time
+//                 (ingest's acceptance time); p50/p99
+//   (e) state:    inbeeld_signaling_state_bytes / inbeeld_signaling_jongeren
+//                 and the peak RSS (VmHWM) of each service
+// Prints the ratios pipeline/core and pipeline/bare.
+//
+//   build/bin/e2e_bench --jongeren=100000 [--bin-dir=build/bin] [--rate=1000]
+//       [--latency-seconds=20] [--partitions=4] [--streams=4]
+//       [--kafka-config=K=V,...]          bare hops' librdkafka overrides
+//                                         (default fetch.wait.max.ms=10, as
+//                                         `inbeeld run` gives its services)
+//       [--service-kafka-config=K=V,...]  overrides for the services instead
+//       [--skip-core] [--probe=N]         (N: produce-only probe, nothing else)
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "bench/common/school_year_mix.h"
+#include "demo_scenario.h"
+#include "google/protobuf/util/json_util.h"
+#include "inbeeld/events/event_record.h"
+#include "inbeeld/identity/pseudonym.h"
+#include "inbeeld/kafka/embedded_cluster.h"
+#include "inbeeld/kafka/kafka.h"
+#include "inbeeld/kafka/kafka_metrics.h"
+#include "inbeeld/kafka/topics.h"
+#include "inbeeld/util/process.h"
+
+namespace inbeeld::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "e2e_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+std::string Json(const v1::Event& e) {
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(e, &out).ok()) Die("cannot print an event");
+  return out;
+}
+
+// The mix's ids are unique per jongere only; ingest deduplicates by
+// (bron, id) across jongeren, so prefix them with the jongere.
+void MakeIdsUnique(v1::Event& e, int jongere) {
+  const std::string prefix = absl::StrCat("j", jongere, "-");
+  switch (e.event_case()) {
+    case v1::Event::kVerzuimmelding:
+      e.mutable_verzuimmelding()->set_melding_id(prefix + e.verzuimmelding().melding_id());
+      break;
+    case v1::Event::kInschrijvingsmutatie:
+      e.mutable_inschrijvingsmutatie()->set_mutatie_id(prefix + e.inschrijvingsmutatie().mutatie_id());
+      break;
+    case v1::Event::kAdresmutatie:
+      e.mutable_adresmutatie()->set_mutatie_id(prefix + e.adresmutatie().mutatie_id());
+      break;
+    case v1::Event::kVrijstelling:
+      e.mutable_vrijstelling()->set_id(prefix + e.vrijstelling().id());
+      break;
+    default:
+      break;
+  }
+}
+
+// Writes jongeren [first, first + n) as JSON lines; returns the event count.
+int64_t Generate(const std::string& path, int first, int n, std::vector<v1::Event>* keep) {
+  std::ofstream out(path);
+  std::mt19937 rng(static_cast<uint32_t>(first + 1));
+  int64_t events = 0;
+  for (int i = first; i < first + n; ++i) {
+    for (v1::Event& e : signaling::bench::SchoolYearMix(cli::SyntheticBsn(i), rng)) {
+      MakeIdsUnique(e, i);
+      out << Json(e) << "\n";
+      if (keep) keep->push_back(e);
+      ++events;
+    }
+  }
+  return events;
+}
+
+struct Finished {
+  int status = -1;
+  double seconds = 0;
+  long max_rss_kb = 0;
+};
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& stdout_path, int stdin_fd = -1) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);  // no orphans when the bench is killed
+    if (!stdout_path.empty()) {
+      FILE* f = std::freopen(stdout_path.c_str(), "w", stdout);
+      if (f == nullptr) _exit(126);
+    }
+    if (stdin_fd >= 0) dup2(stdin_fd, 0);
+    std::vector<std::string> a = args;
+    std::vector<char*> argv;
+    for (auto& s : a) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+Finished Wait(pid_t pid, absl::Time start) {
+  Finished f;
+  struct rusage ru {};
+  wait4(pid, &f.status, 0, &ru);
+  f.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  f.max_rss_kb = ru.ru_maxrss;
+  return f;
+}
+
+size_t CountLines(const std::string& path) {
+  std::ifstream in(path);
+  size_t n = 0;
+  for (std::string l; std::getline(in, l);) ++n;
+  return n;
+}
+
+// (b): records through three hops with no processing.
+double BareHops(const std::vector<v1::Event>& events, const identity::Pseudonymizer& pseudo, int partitions,
+                const std::map<std::string, std::string>& extra) {
+  auto cluster = kafka::EmbeddedCluster::Start();
+  if (!cluster.ok()) Die(std::string(cluster.status().message()));
+  std::vector<kafka::TopicSpec> topics;
+  for (int i = 0; i < 4; ++i) topics.push_back({absl::StrCat("bare.hop", i), partitions, 1, false});
+  if (auto s = (*cluster)->CreateTopics(topics); !s.ok()) Die(std::string(s.message()));
+  kafka::ClientOptions kopts;
+  kopts.bootstrap_servers = (*cluster)->bootstrap_servers();
+  kopts.extra = extra;
+  std::vector<kafka::OutRecord> records;
+  records.reserve(events.size());
+  for (const v1::Event& e : events) {
+    kafka::OutRecord r = events::Encode(e, pseudo, absl::Now());
+    r.topic = "bare.hop0";
+    records.push_back(std::move(r));
+  }
+  std::vector<std::unique_ptr<kafka::Consumer>> consumers;
+  for (int i = 0; i < 4; ++i) {
+    kafka::ConsumerOptions co;
+    static_cast<kafka::ClientOptions&>(co) = kopts;
+    co.group_id = absl::StrCat("bare-", i);
+    co.topics = {absl::StrCat("bare.hop", i)};
+    auto c = kafka::Consumer::Create(co);
+    if (!c.ok()) Die(std::string(c.status().message()));
+    consumers.push_back(std::move(*c));
+  }
+  // Join the groups first (the mock's join takes seconds; not throughput).
+  const absl::Time join = absl::Now() + absl::Seconds(60);
+  for (auto& c : consumers) {
+    while (c->Assignment().empty() && absl::Now() < join) (void)c->Poll(absl::Milliseconds(100));
+    if (c->Assignment().empty()) Die("bare consumer did not join");
+  }
+  // One producer per hop and one for the source, as separate services have.
+  std::vector<std::unique_ptr<kafka::Producer>> producers;
+  for (int i = 0; i < 4; ++i) {
+    auto p = kafka::Producer::Create(kopts);
+    if (!p.ok()) Die(std::string(p.status().message()));
+    producers.push_back(std::move(*p));
+  }
+  const int64_t total = static_cast<int64_t>(records.size());
+  std::atomic<bool> failed{false};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> hops;
+  // Hops 0→1, 1→2, 2→3: poll a record, produce it to the next topic (async;
+  // the producer batches), like a service without processing.
+  for (int i = 0; i < 3; ++i) {
+    hops.emplace_back([&, i] {
+      int64_t n = 0;
+      while (n < total && !failed.load()) {
+        auto r = consumers[static_cast<size_t>(i)]->Poll(absl::Seconds(30));
+        if (!r.ok() || !r->has_value()) {
+          failed = true;
+          return;
+        }
+        kafka::OutRecord out{absl::StrCat("bare.hop", i + 1), (*r)->partition, std::move((*r)->key),
+                             std::move((*r)->value), std::move((*r)->headers)};
+        while (true) {
+          absl::Status s = producers[static_cast<size_t>(i) + 1]->Produce(out, [](const kafka::DeliveryReport&) {});
+          if (s.ok()) break;
+          absl::SleepFor(absl::Milliseconds(1));
+        }
+        ++n;
+      }
+    });
+  }
+  for (auto& r : records) {
+    while (!producers[0]->Produce(r, [](const kafka::DeliveryReport&) {}).ok()) absl::SleepFor(absl::Milliseconds(1));
+  }
+  int64_t n = 0;
+  while (n < total) {
+    auto r = consumers[3]->Poll(absl::Seconds(30));
+    if (!r.ok() || !r->has_value()) break;
+    ++n;
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  failed = true;  // stop hops that still wait
+  for (auto& h : hops) h.join();
+  for (auto& c : consumers) c->Close();
+  if (n < total) {
+    std::printf("(b) bare     STALLED: %lld of %lld records through the three hops, none for 30 s\n",
+                static_cast<long long>(n), static_cast<long long>(total));
+    return 0;
+  }
+  return seconds;
+}
+
+// A minimal HTTP GET of /metrics; returns the value of the first sample of `name`.
+std::optional<double> Scrape(const std::string& address, const std::string& name) {
+  std::pair<std::string, std::string> hp = absl::StrSplit(address, absl::MaxSplits(':', 1));
+  int port = 0;
+  if (!absl::SimpleAtoi(hp.second, &port)) return std::nullopt;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, hp.first == "localhost" ? "127.0.0.1" : hp.first.c_str(), &sa.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    close(fd);
+    return std::nullopt;
+  }
+  const std::string req = "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n";
+  if (write(fd, req.data(), req.size()) < 0) {
+    close(fd);
+    return std::nullopt;
+  }
+  std::string body;
+  char buf[65536];
+  for (ssize_t k; (k = read(fd, buf, sizeof(buf))) > 0;) body.append(buf, static_cast<size_t>(k));
+  close(fd);
+  std::istringstream in(body);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name, 0) != 0) continue;
+    const size_t sp = line.rfind(' ');
+    double v = 0;
+    if (sp != std::string::npos && absl::SimpleAtod(line.substr(sp + 1), &v)) return v;
+  }
+  return std::nullopt;
+}
+
+// Peak RSS (VmHWM, kB) of the children of `parent`, by process name.
+std::map<std::string, long> ChildRss(pid_t parent) {
+  std::map<std::string, long> out;
+  std::ifstream children(absl::StrCat("/proc/", parent, "/task/", parent, "/children"));
+  for (int pid; children >> pid;) {
+    std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+    std::string name;
+    long hwm = 0;
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("Name:", 0) == 0) name = std::string(absl::StripAsciiWhitespace(line.substr(5)));
+      if (line.rfind("VmHWM:", 0) == 0) hwm = std::strtol(line.c_str() + 6, nullptr, 10);
+    }
+    out[name] = hwm;
+  }
+  return out;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+// Produce-only probe: n records of 200 bytes (optionally with 6 headers) to 4 partitions, then Flush.
+void Probe(int n, bool headers, const std::map<std::string, std::string>& extra) {
+  auto cluster = kafka::EmbeddedCluster::Start();
+  if (!cluster.ok()) Die("cluster");
+  (void)(*cluster)->CreateTopics({{"probe", 4, 1, false}});
+  kafka::ClientOptions kopts;
+  kopts.bootstrap_servers = (*cluster)->bootstrap_servers();
+  kopts.extra = extra;
+  auto producer = kafka::Producer::Create(kopts);
+  if (!producer.ok()) Die("producer");
+  (void)(*producer)->ProduceSync({"probe", 0, "k", "v", {}}, absl::Seconds(10));
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < n; ++i) {
+    kafka::OutRecord r{"probe", i % 4, absl::StrCat("key", i), std::string(200, 'x'), {}};
+    if (headers) {
+      for (int h = 0; h < 6; ++h) r.headers.push_back({absl::StrCat("h", h), "some-header-value"});
+    }
+    while (!(*producer)->Produce(r, [](const kafka::DeliveryReport&) {}).ok()) absl::SleepFor(absl::Milliseconds(1));
+  }
+  absl::Status s = (*producer)->Flush(absl::Seconds(120));
+  const double sec = absl::ToDoubleSeconds(absl::Now() - start);
+  std::printf("probe: %d records headers=%d: %.2f s, %.0f records/s (%s)\n", n, headers, sec, n / sec,
+              s.ToString().c_str());
+}
+
+// --name=value flags (a bare --name means "true"); unknown names are an error.
+class Flags {
+ public:
+  Flags(int argc, char** argv, const std::set<std::string>& known) {
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a.rfind("--", 0) != 0) Die("unexpected argument " + a);
+      a = a.substr(2);
+      const size_t eq = a.find('=');
+      const std::string name = a.substr(0, eq);
+      if (!known.contains(name)) Die("unknown flag --" + name);
+      values_[name] = eq == std::string::npos ? "true" : a.substr(eq + 1);
+    }
+  }
+  bool Has(const std::string& name) const { return values_.contains(name); }
+  std::string GetString(const std::string& name, const std::string& fallback) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? fallback : it->second;
+  }
+  int GetInt(const std::string& name, int fallback) const {
+    int v = fallback;
+    if (Has(name) && !absl::SimpleAtoi(GetString(name, ""), &v)) Die("--" + name + " needs a number");
+    return v;
+  }
+  bool GetBool(const std::string& name) const { return GetString(name, "false") == "true"; }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+int Main(int argc, char** argv) {
+  const Flags flags(argc, argv,
+                    {"jongeren", "bin-dir", "rate", "latency-seconds", "partitions", "work-dir", "streams",
+                     "kafka-config", "skip-core", "probe", "service-kafka-config"});
+  const Flags* config = &flags;
+  if (config->Has("probe")) {
+    auto extra = kafka::ParseKafkaConfig(config->GetString("kafka-config", ""));
+    if (!extra.ok()) Die(std::string(extra.status().message()));
+    Probe(config->GetInt("probe", 50000), false, *extra);
+    Probe(config->GetInt("probe", 50000), true, *extra);
+    return 0;
+  }
+  const int jongeren = config->GetInt("jongeren", 100000);
+  const int rate = config->GetInt("rate", 1000);
+  const int latency_seconds = config->GetInt("latency-seconds", 20);
+  const int partitions = config->GetInt("partitions", 4);
+  const int streams = config->GetInt("streams", 4);
+  const std::string bin = fs::absolute(config->GetString("bin-dir", "build/bin")).string();
+  const std::string work =
+      config->GetString("work-dir", absl::StrCat(fs::temp_directory_path().string(), "/inbeeld-e2e-", getpid()));
+  fs::remove_all(work);
+  fs::create_directories(work);
+  const std::string file = work + "/events.jsonl";
+
+  std::vector<v1::Event> events;
+  const int64_t n_events = Generate(file, 0, jongeren, &events);
+  std::printf("generated %d jongeren, %lld events (school-year mix)\n", jongeren, static_cast<long long>(n_events));
+  std::fflush(stdout);
+
+  // (a) the core.
+  const bool skip_core = config->GetBool("skip-core");
+  absl::Time t = absl::Now();
+  Finished core = skip_core ? Finished{0, 1, 0}
+                            : Wait(Spawn({bin + "/inbeeld", "replay", file}, work + "/replay.out"), t);
+  if (!WIFEXITED(core.status) || WEXITSTATUS(core.status) != 0) Die("inbeeld replay failed");
+  const size_t core_signals = CountLines(work + "/replay.out");
+  const double core_rate = static_cast<double>(n_events) / core.seconds;
+  std::printf("(a) core     inbeeld replay: %.2f s, %.0f events/s, %zu signals, peak RSS %ld MB\n", core.seconds,
+              core_rate, core_signals, core.max_rss_kb / 1024);
+  std::fflush(stdout);
+
+  // (b) bare hops.
+  auto pseudo = identity::Pseudonymizer::Create(std::string(identity::Pseudonymizer::kDevelopmentSecret));
+  if (!pseudo.ok()) Die("pseudonymizer");
+  // The same librdkafka overrides `inbeeld run` gives its services.
+  auto extra = kafka::ParseKafkaConfig(config->GetString("kafka-config", "fetch.wait.max.ms=10"));
+  if (!extra.ok()) Die(std::string(extra.status().message()));
+  const double bare_seconds = BareHops(events, *pseudo, partitions, *extra);
+  const double bare_rate = bare_seconds > 0 ? static_cast<double>(n_events) / bare_seconds : 0;
+  std::printf("(b) bare     3 hops, no processing: %.2f s, %.0f events/s\n", bare_seconds, bare_rate);
+  std::fflush(stdout);
+  events.clear();
+  events.shrink_to_fit();
+
+  // (c) the pipeline.
+  // librdkafka overrides for every service (through the environment that
+  // `inbeeld run` passes on) and the bench's own reader.
+  const std::string service_kafka = config->GetString("service-kafka-config", "");
+  if (!service_kafka.empty()) setenv("INBEELD_KAFKA_CONFIG", service_kafka.c_str(), 1);
+  const std::string ready_path = work + "/run.ready";
+  pid_t run = Spawn({bin + "/inbeeld", "run", "--demo=false", "--plaintext", "--ready-file=" + ready_path,
+                     "--state-dir=" + work + "/state", "--bin-dir=" + bin, "--partitions=" + std::to_string(partitions),
+                     "--service-log-level=warn"},
+                    work + "/run.out");
+  const absl::Time ready_deadline = absl::Now() + absl::Seconds(120);
+  while (!fs::exists(ready_path) && absl::Now() < ready_deadline) absl::SleepFor(absl::Milliseconds(200));
+  auto ready = util::ReadReadyFile(ready_path);
+  if (!ready.ok()) {
+    kill(run, SIGTERM);
+    Die("inbeeld run not ready");
+  }
+  auto get = [&](const std::string& k) { return ready->contains(k) ? ready->at(k) : std::string(); };
+  kafka::ConsumerOptions co;
+  co.bootstrap_servers = get("kafka");
+  co.group_id = "e2e-bench-aflevering";
+  if (auto x = kafka::ParseKafkaConfig(service_kafka.empty() ? "fetch.wait.max.ms=10" : service_kafka); x.ok()) {
+    co.extra = *x;
+  }
+  co.topics = {std::string(kafka::kTopicAflevering)};
+  auto consumer = kafka::Consumer::Create(co);
+  if (!consumer.ok()) Die(std::string(consumer.status().message()));
+  const absl::Time join = absl::Now() + absl::Seconds(60);
+  while ((*consumer)->Assignment().empty() && absl::Now() < join) (void)(*consumer)->Poll(absl::Milliseconds(100));
+  // Drain whatever the start produced (nothing without the demo).
+  while (true) {
+    auto r = (*consumer)->Poll(absl::Milliseconds(500));
+    if (!r.ok() || !r->has_value()) break;
+  }
+  // Reads routed signals until `quiet` passes without one after `sender` ended.
+  struct Arrivals {
+    size_t signals = 0;
+    absl::Time last;
+    absl::Time sender_end;
+    std::vector<double> latencies;
+  };
+  bool meld_failed = false;
+  auto follow = [&](pid_t sender, absl::Time start, absl::Duration quiet) {
+    Arrivals a;
+    a.last = start;
+    bool sender_done = false;
+    absl::Time sender_end = absl::InfiniteFuture();
+    int sender_status = 0;
+    while (true) {
+      if (!sender_done && waitpid(sender, &sender_status, WNOHANG) == sender) {
+        sender_done = true;
+        sender_end = absl::Now();
+      }
+      if (sender_done && absl::Now() - std::max(a.last, sender_end) > quiet) break;
+      auto r = (*consumer)->Poll(absl::Milliseconds(100));
+      if (!r.ok()) Die(std::string(r.status().message()));
+      if (!r->has_value()) continue;
+      ++a.signals;
+      a.last = absl::Now();
+      if (auto it = kafka::FindHeader((*r)->headers, kafka::kHeaderIngestTime)) {
+        absl::Time ingest;
+        std::string err;
+        if (absl::ParseTime(absl::RFC3339_full, *it, &ingest, &err)) {
+          a.latencies.push_back(absl::ToDoubleSeconds(a.last - ingest));
+        }
+      }
+    }
+    a.sender_end = sender_end;
+    if (!WIFEXITED(sender_status) || WEXITSTATUS(sender_status) != 0) {
+      std::fprintf(stderr, "e2e_bench: inbeeld meld exited with %d (see %s/meld*.out)\n",
+                   WEXITSTATUS(sender_status), work.c_str());
+      meld_failed = true;
+    }
+    return a;
+  };
+  const absl::Time pipe_start = absl::Now();
+  pid_t meld = Spawn({bin + "/inbeeld", "meld", file, "--address=" + get("ingest_grpc"), "--plaintext",
+                      "--streams=" + std::to_string(streams), "--progress=never"},
+                     work + "/meld.out");
+  Arrivals pipe = follow(meld, pipe_start, absl::Seconds(10));
+  const double pipe_seconds = absl::ToDoubleSeconds(pipe.last - pipe_start);
+  const double pipe_rate = static_cast<double>(n_events) / pipe_seconds;
+  std::printf("(c) pipeline meld → ingest → signaling → routing → aflevering: %.2f s, %.0f events/s, %zu routed "
+              "signals (core: %zu signals); meld itself (all accepted by ingest) %.2f s\n",
+              pipe_seconds, pipe_rate, pipe.signals, core_signals,
+              absl::ToDoubleSeconds(pipe.sender_end - pipe_start));
+  std::fflush(stdout);
+
+  // (d) latency at a steady rate: fresh jongeren, `rate` events/s through meld's stdin.
+  std::vector<v1::Event> fresh;
+  const std::string fresh_file = work + "/fresh.jsonl";
+  Generate(fresh_file, 10'000'000, std::max(1, rate * latency_seconds / 7), &fresh);
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) Die("pipe");
+  pid_t meld2 = Spawn({bin + "/inbeeld", "meld", "-", "--address=" + get("ingest_grpc"), "--plaintext",
+                       "--streams=4", "--batch=10", "--progress=never"},
+                      work + "/meld-steady.out", pipefd[0]);
+  close(pipefd[0]);
+  std::thread pacer([&] {
+    const absl::Time begin = absl::Now();
+    size_t sent = 0;
+    for (const v1::Event& e : fresh) {
+      const absl::Time due = begin + absl::Seconds(static_cast<double>(sent) / rate);
+      if (due > absl::Now()) absl::SleepFor(due - absl::Now());
+      const std::string line = Json(e) + "\n";
+      if (write(pipefd[1], line.data(), line.size()) < 0) break;
+      ++sent;
+    }
+    close(pipefd[1]);
+  });
+  Arrivals steady = follow(meld2, absl::Now(), absl::Seconds(5));
+  pacer.join();
+  std::printf("(d) latency  %d events/s for %zu events: %zu routed signals, ingest → aflevering p50 %.0f ms, "
+              "p99 %.0f ms\n",
+              rate, fresh.size(), steady.signals, 1000 * Percentile(steady.latencies, 0.50),
+              1000 * Percentile(steady.latencies, 0.99));
+
+  // (e) state and memory. The store's logical size: the latest value of
+  // every key on the changelog (which carries exactly the store's writes),
+  // jongere records and wake-up index entries, per jongere. Also the store
+  // directory on disk (RocksDB files and WAL, uncompacted).
+  const std::optional<double> count = Scrape(get("signaling_metrics"), "inbeeld_signaling_jongeren");
+  std::map<std::string, size_t> latest;
+  kafka::ClientOptions reader;
+  reader.bootstrap_servers = get("kafka");
+  for (int p = 0; p < partitions; ++p) {
+    (void)kafka::ReadPartitionToEnd(
+        reader, {std::string(kafka::kTopicSignalingChangelog), p}, 0,
+        [&](const kafka::InRecord& r) {
+          if (r.value.empty()) {
+            latest.erase(r.key);
+          } else {
+            latest[r.key] = r.key.size() + r.value.size();
+          }
+        },
+        absl::Seconds(60));
+  }
+  size_t jongere_bytes = 0, wake_bytes = 0, jongere_keys = 0;
+  for (const auto& [k, n] : latest) {
+    if (k.rfind("j/", 0) == 0) {
+      jongere_bytes += n;
+      ++jongere_keys;
+    } else if (k.rfind("w/", 0) == 0) {
+      wake_bytes += n;
+    }
+  }
+  uintmax_t disk = 0;
+  std::error_code ec;
+  for (const auto& f : fs::recursive_directory_iterator(work + "/state/signaling", ec)) {
+    if (f.is_regular_file(ec)) disk += f.file_size(ec);
+  }
+  const double per = jongere_keys > 0 ? static_cast<double>(jongere_bytes + wake_bytes) / jongere_keys : 0;
+  std::printf("(e) state    %zu jongeren (metric %.0f): %.0f bytes per jongere (state %.0f + wake-up index %.0f, "
+              "keys included); store dir on disk %.1f MB\n",
+              jongere_keys, count.value_or(0), per,
+              jongere_keys ? static_cast<double>(jongere_bytes) / jongere_keys : 0.0,
+              jongere_keys ? static_cast<double>(wake_bytes) / jongere_keys : 0.0, static_cast<double>(disk) / 1e6);
+  for (const auto& [name, kb] : ChildRss(run)) std::printf("    peak RSS %-20s %ld MB\n", name.c_str(), kb / 1024);
+  std::printf("ratios: pipeline/core %.2f, pipeline/bare %.2f\n", pipe_rate / core_rate, pipe_rate / bare_rate);
+  std::fflush(stdout);
+
+  (*consumer)->Close();
+  kill(run, SIGTERM);
+  int st = 0;
+  waitpid(run, &st, 0);
+  if (meld_failed) return 1;  // the work dir stays for a look
+  fs::remove_all(work);
+  return 0;
+}
+
+}  // namespace
+}  // namespace inbeeld::bench
+
+int main(int argc, char** argv) { return inbeeld::bench::Main(argc, argv); }
