@@ -42,6 +42,14 @@ class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
     if (producer_) producer_->flush(500);
     stop_ = true;
     if (poller_.joinable()) poller_.join();
+    if (producer_) {
+      // Records Kafka never acknowledged (a broker down at shutdown): fail
+      // them, and serve their delivery reports, so that every callback runs
+      // once (with the error) and is freed. librdkafka's destroy drops them
+      // without a report: the callbacks leaked and never ran.
+      producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+      producer_->flush(1000);
+    }
   }
 
   void dr_cb(RdKafka::Message& message) override {

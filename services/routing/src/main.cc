@@ -28,7 +28,8 @@ int Main(int argc, char** argv) {
       argc, argv,
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key",
        "tls-ca", "pseudonym-secret", "log-level", "kafka-config", "state-dir", "organisaties",
-       "herindelingen", "reload-interval", "batch-size", "batch-timeout", "accept-loss"});
+       "herindelingen", "reload-interval", "batch-size", "batch-timeout", "accept-loss", "dedupe-max-age",
+       "dedupe-max-entries"});
   if (!config.ok()) {
     std::cerr << "inbeeld-routing: " << config.status().message() << "\n";
     return 2;
@@ -68,7 +69,17 @@ int Main(int argc, char** argv) {
                 {{"organisaties", bestanden.organisaties.string()},
                  {"gemeenten", absl::StrCat((*watcher)->Current()->regels().size())}});
 
-  auto store = RoutingStore::Open(config->GetString("state-dir", "routing-state"));
+  RoutingStoreOptions store_options;
+  store_options.registry = &observability::Registry();
+  auto max_age = config->GetDuration("dedupe-max-age", store_options.bound.max_age);
+  auto max_entries = config->GetInt("dedupe-max-entries", store_options.bound.max_entries);
+  if (!max_age.ok() || !max_entries.ok() || *max_age <= absl::ZeroDuration() || *max_entries <= 0) {
+    util::LogError("bad configuration",
+                   {{"error", "--dedupe-max-age and --dedupe-max-entries must be positive"}});
+    return 2;
+  }
+  store_options.bound = {*max_age, *max_entries};
+  auto store = RoutingStore::Open(config->GetString("state-dir", "routing-state"), store_options);
   if (!store.ok()) {
     util::LogError("cannot open the state store", {{"error", Msg(store.status())}});
     return 1;

@@ -62,9 +62,9 @@ std::vector<std::pair<std::string, std::string>> StoreBatch::Changes() const {
 int32_t StoreBatch::PartitionOfKey(const std::string& key) {
   int32_t p = 0;
   if (key.rfind("o/", 0) == 0) {
-    absl::SimpleAtoi(key.substr(key.size() - 4), &p);
+    if (!absl::SimpleAtoi(key.substr(key.size() - 4), &p)) p = 0;
   } else if (key.size() >= 6) {
-    absl::SimpleAtoi(key.substr(2, 4), &p);
+    if (!absl::SimpleAtoi(key.substr(2, 4), &p)) p = 0;
   }
   return p;
 }
@@ -105,7 +105,7 @@ absl::StatusOr<std::optional<internal::v1::JongereState>> SignalingStore::FindJo
     const std::string key = it->key().ToString();
     const std::string prefix = key.substr(0, 7);  // "j/pppp/"
     int32_t partition = 0;
-    absl::SimpleAtoi(key.substr(2, 4), &partition);
+    if (!absl::SimpleAtoi(key.substr(2, 4), &partition)) partition = 0;
     auto got = GetJongere(partition, pseudoniem);
     if (!got.ok() || got->has_value()) return got;
     // Jump to the next partition.
