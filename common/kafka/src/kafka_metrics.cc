@@ -56,6 +56,8 @@ void CountDlqRecord(std::string_view source_topic) {
   Metrics().dlq.Add({{"topic", std::string(source_topic)}}).Increment();
 }
 
+void DeclareDlqSource(std::string_view source_topic) { Metrics().dlq.Add({{"topic", std::string(source_topic)}}); }
+
 absl::StatusOr<std::map<std::string, std::string>> ParseKafkaConfig(std::string_view text) {
   std::map<std::string, std::string> out;
   if (text.empty()) return out;
