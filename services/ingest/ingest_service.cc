@@ -231,6 +231,11 @@ IngestService::IngestService(kafka::Producer& producer, const identity::Pseudony
       options_(options),
       dedup_(options.dedup_capacity) {
   Metrics();  // register the families before the first scrape
+  // Each kind's duplicate counter at 0 from the start (see the Duplicates
+  // panel): 0 rather than "no data", and the first retry counts in rate().
+  for (const char* kind : {"verzuimmelding", "inschrijvingsmutatie", "adresmutatie", "vrijstelling"}) {
+    Metrics().duplicate.Add({{"kind", kind}});
+  }
 }
 
 grpc::Status IngestService::Authorize(grpc::ServerContext* ctx) const {

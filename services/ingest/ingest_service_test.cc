@@ -2,6 +2,7 @@
 
 #include <future>
 #include <memory>
+#include <set>
 
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
@@ -9,6 +10,7 @@
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "inbeeld/kafka/topics.h"
+#include "inbeeld/observability/metrics.h"
 
 namespace inbeeld::ingest {
 namespace {
@@ -78,6 +80,23 @@ TEST_F(IngestServiceTest, ValidEventIsProducedKeyedByPseudonym) {
   EXPECT_EQ(producer_.records[0].key, pseudonymizer_.Of(Uitschrijving("m-1").leerling()));
   EXPECT_EQ(resp.event_id().size(), 32u);
   EXPECT_FALSE(resp.duplicate());
+}
+
+// The Duplicates panel shows 0 per kind before the first retry, and rate()
+// counts that first retry: every kind's counter exists from the start.
+TEST_F(IngestServiceTest, DuplicateCounterOfEveryKindExistsFromTheStart) {
+  std::set<std::string> kinds;
+  for (const auto& family : observability::Registry().Collect()) {
+    if (family.name != "inbeeld_ingest_events_duplicate_total") continue;
+    for (const auto& metric : family.metric) {
+      for (const auto& label : metric.label) {
+        if (label.name == "kind") kinds.insert(label.value);
+      }
+    }
+  }
+  for (const char* kind : {"verzuimmelding", "inschrijvingsmutatie", "adresmutatie", "vrijstelling"}) {
+    EXPECT_TRUE(kinds.contains(kind)) << kind;
+  }
 }
 
 TEST_F(IngestServiceTest, InvalidBsnIsInvalidArgumentWithBadRequestDetails) {

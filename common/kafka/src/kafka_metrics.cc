@@ -68,6 +68,8 @@ void CountLostRecords(std::string_view topic, int64_t records) {
   Metrics().lost.Add({{"topic", std::string(topic)}}).Increment(static_cast<double>(records));
 }
 
+void DeclareDlqSource(std::string_view source_topic) { Metrics().dlq.Add({{"topic", std::string(source_topic)}}); }
+
 absl::StatusOr<std::map<std::string, std::string>> ParseKafkaConfig(std::string_view text) {
   std::map<std::string, std::string> out;
   if (text.empty()) return out;

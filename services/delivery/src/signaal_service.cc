@@ -106,6 +106,7 @@ grpc::Status SignaalServiceImpl::Subscribe(grpc::ServerContext* context,
   prometheus::Gauge& subscribers = metrics_.Subscribers(label);
   prometheus::Gauge& lag = metrics_.LagSeconds(label);
   prometheus::Counter& sent = metrics_.Sent(label);
+  metrics_.CutOff(label);  // at 0 while subscribed: the cut-off panel shows 0, not "no data"
   subscribers.Increment();
   util::LogInfo("subscription started", {{"organisatie", label}, {"cursor", request->cursor()}});
   abonnement.Start();

@@ -70,7 +70,11 @@ RoutingService::RoutingService(RoutingServiceOptions options, RoutingStore& stor
     : options_(std::move(options)),
       store_(store),
       bron_(std::move(bron)),
-      metrics_(std::make_unique<Metrics>(registry)) {}
+      metrics_(std::make_unique<Metrics>(registry)) {
+  // Present at 0 from the start, so the DLQ panel and alert see a series
+  // before the first poison record (rate()/increase() need a baseline).
+  metrics_->dlq.Add({{"topic", options_.input_topic}});
+}
 
 RoutingService::~RoutingService() { Stop().IgnoreError(); }
 

@@ -198,6 +198,23 @@ class RoutingServiceTest : public ::testing::Test {
   int verify_groups_ = 0;
 };
 
+// The DLQ panel and alert have a series (and increase() a baseline) before
+// the first poison record.
+TEST_F(RoutingServiceTest, DlqCounterOfTheInputTopicExistsAtZero) {
+  auto service = NewService(*store_);
+  ASSERT_NE(service, nullptr);
+  bool found = false;
+  for (const auto& family : registry_.Collect()) {
+    if (family.name != "inbeeld_kafka_dlq_records_total") continue;
+    for (const auto& m : family.metric) {
+      found |= m.label.size() == 1 && m.label[0].name == "topic" && m.label[0].value == kafka::kTopicSignalen &&
+               m.counter.value == 0;
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_TRUE(service->Stop().ok());
+}
+
 TEST_F(RoutingServiceTest, RoutesDedupesAndDeadLetters) {
   auto service = NewService(*store_);
   ASSERT_NE(service, nullptr);

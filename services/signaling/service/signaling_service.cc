@@ -113,13 +113,15 @@ std::string_view TellingFiguur(const v1::Signaal& s) {
   }
 }
 
-std::string EventKind(const kafka::InRecord& r) {
-  if (r.topic == kafka::kTopicVerzuimmeldingen) return "verzuimmelding";
-  if (r.topic == kafka::kTopicInschrijvingsmutaties) return "inschrijvingsmutatie";
-  if (r.topic == kafka::kTopicAdresmutaties) return "adresmutatie";
-  if (r.topic == kafka::kTopicVrijstellingen) return "vrijstelling";
+std::string EventKindOfTopic(std::string_view topic) {
+  if (topic == kafka::kTopicVerzuimmeldingen) return "verzuimmelding";
+  if (topic == kafka::kTopicInschrijvingsmutaties) return "inschrijvingsmutatie";
+  if (topic == kafka::kTopicAdresmutaties) return "adresmutatie";
+  if (topic == kafka::kTopicVrijstellingen) return "vrijstelling";
   return "unknown";
 }
+
+std::string EventKind(const kafka::InRecord& r) { return EventKindOfTopic(r.topic); }
 
 }  // namespace
 
@@ -142,7 +144,13 @@ SignalingService::SignalingService(SignalingStore& store, kafka::Producer& produ
       dates_(dates),
       kafka_options_(std::move(kafka_options)),
       options_(options) {
-  Metrics();
+  // Every kind's duplicate counter and every input topic's DLQ counter exist
+  // at 0 from the start: their panels show 0 instead of "no data", and a
+  // first increment is not lost to rate()/increase().
+  for (std::string_view topic : kafka::kEventTopics) {
+    Metrics().duplicates.Add({{"kind", EventKindOfTopic(topic)}});
+    kafka::DeclareDlqSource(topic);
+  }
 }
 
 kafka::ConsumerOptions SignalingService::ConsumerOptionsFor(const std::string& group_id) {

@@ -26,6 +26,10 @@ void CountDlqRecord(std::string_view source_topic);
 // before it read them. InitLostRecords creates the series at 0.
 void InitLostRecords(std::string_view topic);
 void CountLostRecords(std::string_view topic, int64_t records);
+// Creates inbeeld_kafka_dlq_records_total{topic} at 0 for a topic whose
+// records may be dead-lettered: the DLQ panel and alert then have a series
+// (and increase() a baseline) before the first poison record.
+void DeclareDlqSource(std::string_view source_topic);
 
 // "security.protocol=SASL_SSL,sasl.mechanism=PLAIN" → map. Values may not hold commas.
 absl::StatusOr<std::map<std::string, std::string>> ParseKafkaConfig(std::string_view text);
