@@ -8,12 +8,15 @@
 # pseudonym per partition, so the four event topics, inbeeld.signalen.v1 and
 # the changelog MUST keep the same count (topics.h). Raising it later means a
 # re-partitioning migration, not a config change.
+# Every DLQ gets its source topic's partition count: signaling writes a poison
+# record to the same partition number of <topic>.dlq, so a smaller DLQ would
+# make that write fail and stop the partition for good.
+# A topic that already exists with another partition count is an error (exit 1).
 set -eu
 
 BOOTSTRAP="${BOOTSTRAP:-kafka:9092}"
 PARTITIONS="${PARTITIONS:-6}"
 AFLEVERING_PARTITIONS="${AFLEVERING_PARTITIONS:-6}"
-DLQ_PARTITIONS="${DLQ_PARTITIONS:-1}"
 REPLICATION_FACTOR="${REPLICATION_FACTOR:-1}"
 KAFKA_TOPICS="${KAFKA_TOPICS:-/opt/kafka/bin/kafka-topics.sh}"
 WAIT_SECONDS="${WAIT_SECONDS:-60}"
@@ -50,14 +53,15 @@ create() {
     --replication-factor "$REPLICATION_FACTOR" "$@"
 }
 
-ALL_TOPICS=""
+# "topic partitions" lines, for the DLQs and the final check.
+EXPECTED=""
 for t in $EVENT_TOPICS; do
   if [ -n "$EVENT_RETENTION_MS" ]; then
     create "$t" "$PARTITIONS" --config "retention.ms=$EVENT_RETENTION_MS"
   else
     create "$t" "$PARTITIONS"
   fi
-  ALL_TOPICS="$ALL_TOPICS $t"
+  EXPECTED="$EXPECTED $t:$PARTITIONS"
 done
 
 create inbeeld.signalen.v1 "$PARTITIONS"
@@ -67,10 +71,25 @@ create inbeeld.aflevering.v1 "$AFLEVERING_PARTITIONS"
 # Compacted: the organisation table, one record per gemeente; one partition
 # keeps the table in order.
 create inbeeld.organisaties.v1 1 --config cleanup.policy=compact
-ALL_TOPICS="$ALL_TOPICS inbeeld.signalen.v1 inbeeld.signaling.changelog.v1 inbeeld.aflevering.v1 inbeeld.organisaties.v1"
+EXPECTED="$EXPECTED inbeeld.signalen.v1:$PARTITIONS inbeeld.signaling.changelog.v1:$PARTITIONS"
+EXPECTED="$EXPECTED inbeeld.aflevering.v1:$AFLEVERING_PARTITIONS inbeeld.organisaties.v1:1"
 
-for t in $ALL_TOPICS; do
-  create "$t.dlq" "$DLQ_PARTITIONS" --config "retention.ms=$DLQ_RETENTION_MS"
+for tp in $EXPECTED; do
+  create "${tp%%:*}.dlq" "${tp##*:}" --config "retention.ms=$DLQ_RETENTION_MS"
+  EXPECTED="$EXPECTED ${tp%%:*}.dlq:${tp##*:}"
 done
 
+# --if-not-exists keeps an existing topic as it is: refuse one whose partition
+# count differs from what InBeeld needs (as `inbeeld run --kafka` does).
+described="$("$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" --describe)"
+status=0
+for tp in $EXPECTED; do
+  have="$(printf '%s\n' "$described" |
+    sed -n "s/^Topic: ${tp%%:*}[[:space:]].*PartitionCount: \([0-9]*\).*/\1/p")"
+  if [ "$have" != "${tp##*:}" ]; then
+    log "topic ${tp%%:*} has ${have:-no} partitions, InBeeld needs ${tp##*:}"
+    status=1
+  fi
+done
+[ "$status" -eq 0 ] || exit 1
 log "done"

@@ -23,6 +23,7 @@ void Usage() {
   std::cerr << "usage: inbeeld <command> [flags]\n"
                "  run        start the pipeline on the embedded Kafka cluster with a demo\n"
                "             [--ready-file=PATH] [--demo=false] [--tls-dir=DIR | --plaintext] [--partitions=N]\n"
+               "             [--kafka=BOOTSTRAP [--kafka-timeout=30s]]: an Apache Kafka cluster instead\n"
                "  replay     FILE [--until=YYYY-MM-DD] [--progress]: signals from Event JSON lines\n"
                "  meld       FILE|- --address=HOST:PORT [--streams=N] [TLS flags]: bulk ingest\n"
                "  subscribe  --address=HOST:PORT --organisatie=ID [--cursor=C] [TLS flags]\n"

@@ -174,7 +174,8 @@ void PlayDemo(const std::string& ingest_address, const TlsFiles& tls, const iden
 int RunMain(const std::vector<std::string>& args, const std::string& self_path) {
   auto config = util::Config::Parse(
       args, {"ready-file", "partitions", "demo", "tls-dir", "plaintext", "state-dir", "bin-dir",
-             "pseudonym-secret", "log-level", "service-log-level", "signaling-tick", "organisaties"});
+             "pseudonym-secret", "log-level", "service-log-level", "signaling-tick", "organisaties", "kafka",
+             "kafka-timeout"});
   if (!config.ok()) {
     std::cerr << "inbeeld run: " << config.status().message() << "\n";
     return 2;
@@ -182,7 +183,15 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
   util::InitLogging("run", config->GetString("log-level", ""));
   const std::string bin_dir =
       config->GetString("bin-dir", fs::absolute(fs::path(self_path)).parent_path().string());
-  auto partitions = config->GetInt("partitions", 3);
+  // --kafka=BOOTSTRAP: an external Apache Kafka cluster instead of the embedded one; there the partition
+  // count defaults to deploy/kafka/create-topics.sh's, so both create the same topics.
+  const std::string external_kafka = config->GetString("kafka", "");
+  auto partitions = config->GetInt("partitions", external_kafka.empty() ? 3 : 6);
+  auto kafka_timeout = config->GetDuration("kafka-timeout", absl::Seconds(30));
+  if (!kafka_timeout.ok() || *kafka_timeout <= absl::ZeroDuration()) {
+    std::cerr << "inbeeld run: --kafka-timeout must be a positive duration such as 30s\n";
+    return 2;
+  }
   auto demo = config->GetBool("demo", true);
   auto plaintext_flag = config->GetBool("plaintext", false);
   if (!partitions.ok() || !demo.ok() || !plaintext_flag.ok() || *partitions < 1 || *partitions > 64) {
@@ -206,15 +215,35 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
   fs::create_directories(state_dir);
 
   util::BlockShutdownSignals();
-  auto cluster = kafka::EmbeddedCluster::Start(1);
-  if (!cluster.ok()) {
-    std::cerr << "inbeeld run: " << cluster.status().message() << "\n";
-    return 1;
-  }
-  const std::string bootstrap = (*cluster)->bootstrap_servers();
-  if (auto s = (*cluster)->CreateTopics(kafka::InBeeldTopics(static_cast<int32_t>(*partitions), 1)); !s.ok()) {
-    std::cerr << "inbeeld run: " << s.message() << "\n";
-    return 1;
+  std::unique_ptr<kafka::EmbeddedCluster> cluster;
+  std::string bootstrap = external_kafka;
+  if (external_kafka.empty()) {
+    auto embedded = kafka::EmbeddedCluster::Start(1);
+    if (!embedded.ok()) {
+      std::cerr << "inbeeld run: " << embedded.status().message() << "\n";
+      return 1;
+    }
+    cluster = *std::move(embedded);
+    bootstrap = cluster->bootstrap_servers();
+    if (auto s = cluster->CreateTopics(kafka::InBeeldTopics(static_cast<int32_t>(*partitions), 1)); !s.ok()) {
+      std::cerr << "inbeeld run: " << s.message() << "\n";
+      return 1;
+    }
+  } else {
+    // Replication factor -1: the cluster's default.replication.factor.
+    kafka::ClientOptions admin;
+    admin.bootstrap_servers = external_kafka;
+    admin.client_id = "inbeeld-run-admin";
+    if (auto s = kafka::CreateTopics(admin, kafka::InBeeldTopics(static_cast<int32_t>(*partitions), -1),
+                                     *kafka_timeout);
+        !s.ok()) {
+      std::cerr << "inbeeld run: " << s.message() << "\n";
+      if (remove_state) {
+        std::error_code ec;
+        fs::remove_all(state_dir, ec);
+      }
+      return 1;
+    }
   }
 
   const std::string secret =
@@ -306,7 +335,9 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
   std::map<std::string, std::string> ready = {{"kafka", bootstrap},
                                                {"tls", tls.plaintext ? "plaintext" : "mutual"}};
   if (!tls.plaintext) ready["tls_dir"] = fs::absolute(tls.dir).string();
-  std::cout << "InBeeld draait op het embedded Kafka-cluster (librdkafka mock) " << bootstrap << "\n";
+  std::cout << (cluster ? "InBeeld draait op het embedded Kafka-cluster (librdkafka mock) "
+                        : "InBeeld draait op het Kafka-cluster ")
+            << bootstrap << "\n";
   for (const auto& c : children) {
     std::cout << "  " << c.service;
     for (const auto& [k, v] : c.endpoints) {

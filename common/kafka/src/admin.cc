@@ -1,6 +1,11 @@
 // Topic administration through librdkafka's C Admin API (the C++ API has none).
 #include <librdkafka/rdkafka.h>
 
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
 #include "inbeeld/kafka/topics.h"
 #include "src/internal.h"
 
@@ -28,43 +33,93 @@ absl::StatusOr<int32_t> PartitionCount(const ClientOptions& options, std::string
   return absl::NotFoundError(absl::StrCat("topic ", std::string(topic), " not found"));
 }
 
-absl::Status CreateTopics(const ClientOptions& options, const std::vector<TopicSpec>& topics,
-                          absl::Duration timeout) {
+namespace {
+
+// An Admin-capable client handle; destroyed with its owner.
+struct AdminHandle {
+  rd_kafka_t* rk = nullptr;
+  ~AdminHandle() {
+    if (rk != nullptr) rd_kafka_destroy(rk);
+  }
+};
+
+absl::Status OpenAdmin(const ClientOptions& options, AdminHandle* handle) {
   char errstr[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  if (rd_kafka_conf_set(conf, "bootstrap.servers", options.bootstrap_servers.c_str(), errstr,
-                        sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+  auto set = [&](const std::string& k, const std::string& v) {
+    return rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK;
+  };
+  // The Status carries the failure; librdkafka's own connection-refused lines would only repeat it.
+  bool ok = set("bootstrap.servers", options.bootstrap_servers) && set("log_level", "2");
+  for (const auto& [k, v] : options.extra) ok = ok && set(k, v);
+  if (!ok) {
     rd_kafka_conf_destroy(conf);
     return absl::InvalidArgumentError(errstr);
   }
-  for (const auto& [k, v] : options.extra) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return absl::InvalidArgumentError(errstr);
+  handle->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+  if (handle->rk == nullptr) return absl::InvalidArgumentError(errstr);
+  return absl::OkStatus();
+}
+
+int TimeoutMs(absl::Duration timeout) { return static_cast<int>(absl::ToInt64Milliseconds(timeout)); }
+
+// Partition count of every topic in the cluster.
+absl::StatusOr<std::map<std::string, int32_t>> ExistingTopics(rd_kafka_t* rk, const ClientOptions& options,
+                                                              absl::Duration timeout) {
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, nullptr, &md, TimeoutMs(timeout));
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("kafka at ", options.bootstrap_servers, " did not answer within ",
+                                               absl::FormatDuration(timeout), ": ", rd_kafka_err2str(e)));
+  }
+  std::map<std::string, int32_t> topics;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      topics[md->topics[i].topic] = md->topics[i].partition_cnt;
     }
   }
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-  if (rk == nullptr) return absl::InvalidArgumentError(errstr);
-  std::vector<rd_kafka_NewTopic_t*> news;
+  rd_kafka_metadata_destroy(md);
+  return topics;
+}
+
+// Refuses a topic that exists with another partition count than InBeeld needs: co-partitioning (and the DLQ
+// write to the source's partition number) would silently break.
+absl::Status CheckPartitionCounts(const std::vector<TopicSpec>& topics,
+                                  const std::map<std::string, int32_t>& existing) {
   for (const auto& t : topics) {
-    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions,
-                                                    t.replication_factor, errstr, sizeof(errstr));
+    auto it = existing.find(t.name);
+    if (it != existing.end() && it->second != t.partitions) {
+      return absl::FailedPreconditionError(absl::StrCat("topic ", t.name, " exists with ", it->second,
+                                                        " partitions, InBeeld needs ", t.partitions,
+                                                        " (partition counts cannot change in place)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CreateMissing(rd_kafka_t* rk, const std::vector<const TopicSpec*>& missing, absl::Duration timeout) {
+  char errstr[512];
+  std::vector<rd_kafka_NewTopic_t*> news;
+  auto destroy_news = [&] {
+    for (auto* n : news) rd_kafka_NewTopic_destroy(n);
+  };
+  for (const TopicSpec* t : missing) {
+    rd_kafka_NewTopic_t* nt =
+        rd_kafka_NewTopic_new(t->name.c_str(), t->partitions, t->replication_factor, errstr, sizeof(errstr));
     if (nt == nullptr) {
-      for (auto* n : news) rd_kafka_NewTopic_destroy(n);
-      rd_kafka_destroy(rk);
+      destroy_news();
       return absl::InvalidArgumentError(errstr);
     }
-    if (t.compacted) rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
     news.push_back(nt);
+    if (t->compacted) rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
   }
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_operation_timeout(opts, static_cast<int>(absl::ToInt64Milliseconds(timeout)),
-                                              errstr, sizeof(errstr));
+  rd_kafka_AdminOptions_set_request_timeout(opts, TimeoutMs(timeout), errstr, sizeof(errstr));
+  rd_kafka_AdminOptions_set_operation_timeout(opts, TimeoutMs(timeout), errstr, sizeof(errstr));
   rd_kafka_CreateTopics(rk, news.data(), news.size(), opts, queue);
   absl::Status result = absl::OkStatus();
-  rd_kafka_event_t* ev =
-      rd_kafka_queue_poll(queue, static_cast<int>(absl::ToInt64Milliseconds(timeout)) + 1000);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, TimeoutMs(timeout) + 1000);
   if (ev == nullptr) {
     result = absl::UnavailableError("kafka CreateTopics timed out");
   } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -75,18 +130,49 @@ absl::Status CreateTopics(const ClientOptions& options, const std::vector<TopicS
     const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(res, &n);
     for (size_t i = 0; i < n && result.ok(); ++i) {
       rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]);
+      // Created meanwhile by someone else: CheckPartitionCounts afterwards judges it.
       if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        result = absl::InternalError(absl::StrCat("create topic ", rd_kafka_topic_result_name(results[i]),
-                                                  ": ", rd_kafka_err2str(e)));
+        const char* msg = rd_kafka_topic_result_error_string(results[i]);
+        result = absl::InternalError(absl::StrCat("create topic ", rd_kafka_topic_result_name(results[i]), ": ",
+                                                  msg != nullptr ? msg : rd_kafka_err2str(e)));
       }
     }
   }
   if (ev) rd_kafka_event_destroy(ev);
   rd_kafka_AdminOptions_destroy(opts);
   rd_kafka_queue_destroy(queue);
-  for (auto* n : news) rd_kafka_NewTopic_destroy(n);
-  rd_kafka_destroy(rk);
+  destroy_news();
   return result;
+}
+
+}  // namespace
+
+absl::Status CreateTopics(const ClientOptions& options, const std::vector<TopicSpec>& topics,
+                          absl::Duration timeout) {
+  AdminHandle admin;
+  if (auto s = OpenAdmin(options, &admin); !s.ok()) return s;
+  auto existing = ExistingTopics(admin.rk, options, timeout);
+  if (!existing.ok()) return existing.status();
+  // Refuse before creating anything: nothing half-done.
+  if (auto s = CheckPartitionCounts(topics, *existing); !s.ok()) return s;
+  std::vector<const TopicSpec*> missing;
+  for (const auto& t : topics) {
+    if (!existing->contains(t.name)) missing.push_back(&t);
+  }
+  if (missing.empty()) return absl::OkStatus();
+  if (auto s = CreateMissing(admin.rk, missing, timeout); !s.ok()) return s;
+  // A topic created concurrently by another tool may have another count; and metadata lags creation briefly.
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    auto after = ExistingTopics(admin.rk, options, timeout);
+    if (!after.ok()) return after.status();
+    if (auto s = CheckPartitionCounts(topics, *after); !s.ok()) return s;
+    bool all = true;
+    for (const TopicSpec* t : missing) all = all && after->contains(t->name);
+    if (all) return absl::OkStatus();
+    if (absl::Now() > deadline) return absl::DeadlineExceededError("created topics did not appear in metadata");
+    absl::SleepFor(absl::Milliseconds(100));
+  }
 }
 
 std::vector<TopicSpec> InBeeldTopics(int32_t partitions, int16_t replication_factor) {
@@ -102,7 +188,8 @@ std::vector<TopicSpec> InBeeldTopics(int32_t partitions, int16_t replication_fac
   add(DlqTopic(kTopicSignalen), false);
   add(kTopicSignalingChangelog, true);
   add(kTopicAflevering, false);
-  add(kTopicOrganisaties, true);
+  // One partition keeps the organisation table in order (as deploy/kafka/create-topics.sh creates it).
+  specs.push_back({std::string(kTopicOrganisaties), 1, replication_factor, true});
   return specs;
 }
 

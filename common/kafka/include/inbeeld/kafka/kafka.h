@@ -185,14 +185,18 @@ struct TopicSpec {
   bool compacted = false;
 };
 
-// Creates topics through the Admin API (Apache Kafka); topics that already exist
-// are fine. The embedded mock does not implement CreateTopics: use
+// Creates the missing topics through the Admin API (Apache Kafka). Topics that already exist with the same
+// partition count are fine (idempotent); one that exists with another count is FAILED_PRECONDITION and
+// nothing is created. An unreachable cluster is UNAVAILABLE after `timeout`. replication_factor -1 = the
+// broker's default.replication.factor. The embedded mock does not implement CreateTopics: use
 // EmbeddedCluster::CreateTopics there.
 absl::Status CreateTopics(const ClientOptions& options, const std::vector<TopicSpec>& topics,
                           absl::Duration timeout);
 
 // The topics InBeeld needs, with `partitions` partitions each (the four event
-// topics, signalen and the changelog share the count: co-partitioned).
+// topics, signalen and the changelog share the count: co-partitioned). Each DLQ
+// has its source's count: signaling writes a poison record to the same
+// partition number of `<topic>.dlq`.
 std::vector<TopicSpec> InBeeldTopics(int32_t partitions, int16_t replication_factor);
 
 }  // namespace inbeeld::kafka
