@@ -148,7 +148,11 @@ void PlayDemo(const std::string& ingest_address, const TlsFiles& tls, const iden
         st = stub->MeldAdresMutatie(&ctx, e.adresmutatie(), &resp);
         leerling = &e.adresmutatie().leerling();
         break;
-      default:
+      case v1::Event::kVrijstelling:
+        st = stub->MeldVrijstelling(&ctx, e.vrijstelling(), &resp);
+        leerling = &e.vrijstelling().leerling();
+        break;
+      case v1::Event::EVENT_NOT_SET:
         continue;
     }
     if (leerling) {

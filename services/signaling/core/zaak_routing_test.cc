@@ -105,14 +105,16 @@ INSTANTIATE_TEST_SUITE_P(
         RouteCase{"vrijstelling_only_granting_gemeente",
                   {Vrijstelling(P("0200"), "v1", v1::VRIJSTELLING_ARTIKEL_5_ONDER_A, "2025-09-01", "2026-02-28")},
                   "2026-07-31",
-                  V{"ABSOLUUT_VERZUIM@2026-03-08@0200", "UIT_BEELD@2026-05-30@0200"}},
+                  V{"VRIJSTELLING_LOOPT_AF@2026-01-04@0200", "ABSOLUUT_VERZUIM@2026-03-08@0200",
+                    "UIT_BEELD@2026-05-30@0200", "ABSOLUUT_VERZUIM_LANGDURIG@2026-05-31@0200"}},
         // ... and a verhuizing to 0957 on 2026-05-02: OVERDRACHT 0200→0957;
         // the move is news, so UIT_BEELD counts 90 days from it.
         RouteCase{"vrijstelling_only_verhuizing_overdracht",
                   {Vrijstelling(P("0200"), "v1", v1::VRIJSTELLING_ARTIKEL_5_ONDER_A, "2025-09-01", "2026-02-28"),
                    Adres(P("0200"), "a1", v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, "2026-05-02", "0957")},
                   "2026-08-31",
-                  V{"ABSOLUUT_VERZUIM@2026-03-08@0200", "OVERDRACHT@2026-05-02@0200>0957",
+                  V{"VRIJSTELLING_LOOPT_AF@2026-01-04@0200", "ABSOLUUT_VERZUIM@2026-03-08@0200",
+                    "OVERDRACHT@2026-05-02@0200>0957", "ABSOLUUT_VERZUIM_LANGDURIG@2026-05-31@0957",
                     "UIT_BEELD@2026-07-31@0957"}},
         // Vertrek buitenland without emigratie by S + 30 (S = 2024-03-02):
         // AV + UIT_BEELD on 2024-04-01 in 0363. The later BRP emigratie (0998)
@@ -141,7 +143,8 @@ INSTANTIATE_TEST_SUITE_P(
                   {Inschrijving(P("0363"), "i0", "2025-10-06"),
                    Uitschrijving(P("0363"), "u1", "2025-10-06", v1::UITSCHRIJFREDEN_VERTREK_BUITENLAND)},
                   "2026-01-31",
-                  V{"ABSOLUUT_VERZUIM@2025-11-06@0363", "UIT_BEELD@2025-11-06@0363"}},
+                  V{"ABSOLUUT_VERZUIM@2025-11-06@0363", "UIT_BEELD@2025-11-06@0363",
+                    "ABSOLUUT_VERZUIM_LANGDURIG@2026-01-06@0363"}},
         // ... a BRP emigratie on S + 30 closes the matter without a signal.
         RouteCase{"eendaagse_inschrijving_emigratie_op_tijd",
                   {Inschrijving(P("0363"), "i0", "2025-10-06"),
@@ -172,12 +175,19 @@ TEST(ZaakRoutingTest, OpgelostNaOverdrachtDraagtDeZaak) {
              Adres(P("0200"), "a1", v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, "2026-05-02", "0957"),
              Inschrijving(P("0957"), "i1", "2026-06-01")},
             "2026-07-31");
-  EXPECT_EQ(Kort(s), (V{"ABSOLUUT_VERZUIM@2026-03-08@0200", "OVERDRACHT@2026-05-02@0200>0957",
+  // VRIJSTELLING_LOOPT_AF on (tot + 1) - 56 and ABSOLUUT_VERZUIM_LANGDURIG on
+  // S + 91 (S = 2026-03-01) come with it (DOMAIN.md §6).
+  EXPECT_EQ(Kort(s), (V{"VRIJSTELLING_LOOPT_AF@2026-01-04@0200", "ABSOLUUT_VERZUIM@2026-03-08@0200",
+                        "OVERDRACHT@2026-05-02@0200>0957", "ABSOLUUT_VERZUIM_LANGDURIG@2026-05-31@0957",
                         "ABSOLUUT_VERZUIM_OPGELOST@2026-06-01@0957"}));
   const v1::Signaal& av = Eerste(s, v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM);
   const v1::Signaal& opgelost = Eerste(s, v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST);
   EXPECT_EQ(opgelost.zaak_signaal_id(), av.signaal_id());
   EXPECT_EQ(Routes(opgelost), (V{"0200@2026-03-08", "0957@2026-05-02", "0200@2026-05-02"}));
+  // LANGDURIG continues the case: it reaches both organisations too.
+  const v1::Signaal& langdurig = Eerste(s, v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_LANGDURIG);
+  EXPECT_EQ(langdurig.zaak_signaal_id(), av.signaal_id());
+  EXPECT_EQ(Routes(langdurig), (V{"0200@2026-03-08", "0957@2026-05-02", "0200@2026-05-02"}));
   // Opening signals and OVERDRACHT carry no case.
   EXPECT_TRUE(av.zaak_signaal_id().empty());
   EXPECT_EQ(av.zaak_routes_size(), 0);
