@@ -25,31 +25,7 @@ constexpr char kPseudo[] = "pseudo";
 
 absl::CivilDay D(const std::string& s) { return *util::ParseDate(s); }
 
-// Day by day like `inbeeld replay`; every day evaluated separately when
-// `elke_dag` (a daily tick), else only on event days and at `until`.
-std::vector<v1::Signaal> Speel(std::vector<v1::Event> events, const std::string& until, bool elke_dag = false) {
-  const CoreConfig config;
-  std::stable_sort(events.begin(), events.end(),
-                   [](const v1::Event& a, const v1::Event& b) { return *DatumVan(a) < *DatumVan(b); });
-  Jongere j;
-  std::vector<v1::Signaal> out;
-  auto add = [&](std::vector<v1::Signaal> s) { out.insert(out.end(), s.begin(), s.end()); };
-  for (size_t i = 0; i < events.size(); ++i) {
-    add(j.Apply(events[i], kPseudo, config));
-    if (i + 1 == events.size() || *DatumVan(events[i + 1]) != *DatumVan(events[i])) {
-      add(j.AdvanceTo(*DatumVan(events[i]), kPseudo, config));
-    }
-  }
-  if (elke_dag) {
-    for (absl::CivilDay d = *j.EvaluatedThrough() + 1; d < D(until); ++d) add(j.AdvanceTo(d, kPseudo, config));
-  }
-  add(j.AdvanceTo(D(until), kPseudo, config));
-  std::sort(out.begin(), out.end(), [](const v1::Signaal& a, const v1::Signaal& b) {
-    return std::make_pair(a.peildatum(), static_cast<int>(a.soort())) <
-           std::make_pair(b.peildatum(), static_cast<int>(b.soort()));
-  });
-  return out;
-}
+using testing::SpeelAlsReplay;
 
 std::vector<std::string> Kort(const std::vector<v1::Signaal>& s) {
   std::vector<std::string> out;
@@ -85,12 +61,12 @@ struct Geval {
 class EscalatieTest : public ::testing::TestWithParam<Geval> {};
 
 TEST_P(EscalatieTest, Signalen) {
-  EXPECT_EQ(Kort(Speel(GetParam().events, GetParam().until)), GetParam().verwacht);
+  EXPECT_EQ(Kort(SpeelAlsReplay(GetParam().events, GetParam().until)), GetParam().verwacht);
 }
 
 // A daily tick gives exactly the same signals as jumping between event days.
 TEST_P(EscalatieTest, DagelijksGelijkAanSprongen) {
-  EXPECT_EQ(Kort(Speel(GetParam().events, GetParam().until, true)), GetParam().verwacht);
+  EXPECT_EQ(Kort(SpeelAlsReplay(GetParam().events, GetParam().until, true)), GetParam().verwacht);
 }
 
 // Uitschrijving 2024-03-01: S = 2024-03-02, AV on S + 7 = 03-09, UIT_BEELD
@@ -206,7 +182,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return info.param.naam; });
 
 TEST(LangdurigTest, Inhoud) {
-  const std::vector<v1::Signaal> s = Speel(kAv, "2024-06-30");
+  const std::vector<v1::Signaal> s = SpeelAlsReplay(kAv, "2024-06-30");
   const std::vector<v1::Signaal> av = VanSoort(s, v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM);
   const std::vector<v1::Signaal> l = VanSoort(s, v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_LANGDURIG);
   ASSERT_EQ(av.size(), 1u);
@@ -226,7 +202,7 @@ TEST(LangdurigTest, Inhoud) {
 
 TEST(LangdurigTest, NaVerhuizingBijDeNieuweGemeente) {
   const std::vector<v1::Signaal> s =
-      Speel(Plus(kAv, {Adres(kP, "a1", v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, "2024-04-01", "0599")}),
+      SpeelAlsReplay(Plus(kAv, {Adres(kP, "a1", v1::ADRES_MUTATIE_SOORT_VERHUIZING_BINNENLAND, "2024-04-01", "0599")}),
             "2024-06-30");
   const std::vector<v1::Signaal> l = VanSoort(s, v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_LANGDURIG);
   ASSERT_EQ(l.size(), 1u);
@@ -235,7 +211,7 @@ TEST(LangdurigTest, NaVerhuizingBijDeNieuweGemeente) {
 }
 
 TEST(VrijstellingLooptAfTest, Inhoud) {
-  const std::vector<v1::Signaal> s = VanSoort(Speel(kVr, "2024-06-30"), v1::SIGNAAL_SOORT_VRIJSTELLING_LOOPT_AF);
+  const std::vector<v1::Signaal> s = VanSoort(SpeelAlsReplay(kVr, "2024-06-30"), v1::SIGNAAL_SOORT_VRIJSTELLING_LOOPT_AF);
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].peildatum(), "2024-05-06");
   EXPECT_EQ(s[0].begindatum(), "2024-03-02");
@@ -259,7 +235,7 @@ TEST(VrijstellingLooptAfTest, VolgordeOnafhankelijk) {
   }
   for (v1::Signaal& s : j.AdvanceTo(D("2024-06-30"), kPseudo, config)) alles.push_back(s);
   const auto a = VanSoort(alles, v1::SIGNAAL_SOORT_VRIJSTELLING_LOOPT_AF);
-  const auto b = VanSoort(Speel(kVr, "2024-06-30"), v1::SIGNAAL_SOORT_VRIJSTELLING_LOOPT_AF);
+  const auto b = VanSoort(SpeelAlsReplay(kVr, "2024-06-30"), v1::SIGNAAL_SOORT_VRIJSTELLING_LOOPT_AF);
   ASSERT_EQ(a.size(), 1u);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(a[0].signaal_id(), b[0].signaal_id());

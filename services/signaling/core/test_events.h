@@ -1,9 +1,15 @@
 #pragma once
 // Builders of events for tests and benchmarks (header-only, not linked into
 // the service).
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "inbeeld/util/dates.h"
 #include "inbeeld/v1/events.pb.h"
+#include "services/signaling/core/feiten.h"
+#include "services/signaling/core/jongere.h"
 
 namespace inbeeld::signaling::testing {
 
@@ -99,6 +105,38 @@ inline v1::Event Melding(const Persoon& p, const std::string& id, v1::VerzuimSoo
   m->set_verzuim_dagen(4);
   m->set_school_actie(v1::SCHOOL_ACTIE_GESPREK_OUDERS);
   return e;
+}
+
+// Plays `events` as `inbeeld replay` does: in canonical order, day by day,
+// all of a day's events and then AdvanceTo that day, finally AdvanceTo
+// `until`; with `elke_dag` every day in between is evaluated too (a daily
+// tick). Signals come back ordered by (peildatum, soort), ties in emission
+// order.
+inline std::vector<v1::Signaal> SpeelAlsReplay(std::vector<v1::Event> events, const std::string& until,
+                                               bool elke_dag = false) {
+  constexpr char kPseudo[] = "pseudo";
+  const CoreConfig config;
+  std::stable_sort(events.begin(), events.end(),
+                   [](const v1::Event& a, const v1::Event& b) { return CanonicalLess(a, b); });
+  Jongere j;
+  std::vector<v1::Signaal> out;
+  auto add = [&](std::vector<v1::Signaal> s) { out.insert(out.end(), s.begin(), s.end()); };
+  for (size_t i = 0; i < events.size(); ++i) {
+    add(j.Apply(events[i], kPseudo, config));
+    if (i + 1 == events.size() || *DatumVan(events[i + 1]) != *DatumVan(events[i])) {
+      add(j.AdvanceTo(*DatumVan(events[i]), kPseudo, config));
+    }
+  }
+  const absl::CivilDay tot = *util::ParseDate(until);
+  if (elke_dag && j.EvaluatedThrough().has_value()) {
+    for (absl::CivilDay d = *j.EvaluatedThrough() + 1; d < tot; ++d) add(j.AdvanceTo(d, kPseudo, config));
+  }
+  add(j.AdvanceTo(tot, kPseudo, config));
+  std::stable_sort(out.begin(), out.end(), [](const v1::Signaal& a, const v1::Signaal& b) {
+    return std::make_pair(a.peildatum(), static_cast<int>(a.soort())) <
+           std::make_pair(b.peildatum(), static_cast<int>(b.soort()));
+  });
+  return out;
 }
 
 }  // namespace inbeeld::signaling::testing

@@ -26,26 +26,7 @@ constexpr char kPseudo[] = "pseudo";
 
 absl::CivilDay D(const std::string& s) { return *util::ParseDate(s); }
 
-// Like `inbeeld replay`: day by day, all of a day's events, then AdvanceTo.
-std::vector<v1::Signaal> Speel(std::vector<v1::Event> events, const std::string& until) {
-  std::sort(events.begin(), events.end(),
-            [](const v1::Event& a, const v1::Event& b) { return CanonicalLess(a, b); });
-  Jongere j;
-  CoreConfig c;
-  std::vector<v1::Signaal> out;
-  auto add = [&](std::vector<v1::Signaal> s) { out.insert(out.end(), s.begin(), s.end()); };
-  for (size_t i = 0; i < events.size(); ++i) {
-    add(j.Apply(events[i], kPseudo, c));
-    if (i + 1 == events.size() || *DatumVan(events[i + 1]) != *DatumVan(events[i])) {
-      add(j.AdvanceTo(*DatumVan(events[i]), kPseudo, c));
-    }
-  }
-  add(j.AdvanceTo(D(until), kPseudo, c));
-  std::sort(out.begin(), out.end(), [](const v1::Signaal& a, const v1::Signaal& b) {
-    return std::make_pair(a.peildatum(), static_cast<int>(a.soort())) < std::make_pair(b.peildatum(), static_cast<int>(b.soort()));
-  });
-  return out;
-}
+using testing::SpeelAlsReplay;
 
 std::vector<std::string> Kort(const std::vector<v1::Signaal>& s) {
   std::vector<std::string> out;
@@ -71,7 +52,7 @@ class WetScenarioTest : public ::testing::TestWithParam<WetCase> {};
 
 TEST_P(WetScenarioTest, Signals) {
   const WetCase& c = GetParam();
-  EXPECT_EQ(Kort(Speel(c.events, c.until)), c.verwacht);
+  EXPECT_EQ(Kort(SpeelAlsReplay(c.events, c.until)), c.verwacht);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -197,12 +178,12 @@ TEST(WetEnrolmentTest, SameDateAtOneSchoolIsAOneDayEnrolment) {
 TEST(WetEnrolmentTest, MeldingImpliesEnrolmentAtTheReportingSchool) {
   const std::vector<v1::Event> alleen_melding = {
       Melding(kP, "m1", v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN, "2024-03-01", "2024-02-20", "2024-02-28")};
-  EXPECT_EQ(Kort(Speel(alleen_melding, "2024-12-31")), V{"VERZUIMMELDING@2024-03-01"});
+  EXPECT_EQ(Kort(SpeelAlsReplay(alleen_melding, "2024-12-31")), V{"VERZUIMMELDING@2024-03-01"});
   // The same school removes him later without a new school: absoluut verzuim
   // after the grace, counted from the day after the uitschrijving.
   std::vector<v1::Event> daarna_uit = alleen_melding;
   daarna_uit.push_back(Uitschrijving(kP, "u1", "2024-04-01"));
-  EXPECT_EQ(Kort(Speel(daarna_uit, "2024-04-30")), (V{"VERZUIMMELDING@2024-03-01", "ABSOLUUT_VERZUIM@2024-04-09"}));
+  EXPECT_EQ(Kort(SpeelAlsReplay(daarna_uit, "2024-04-30")), (V{"VERZUIMMELDING@2024-03-01", "ABSOLUUT_VERZUIM@2024-04-09"}));
 }
 
 // Art. 10: a school removes a pupil only after another school enrolled him.
@@ -227,8 +208,8 @@ TEST(WetDeterminismTest, ConflictingRetryWinsIndependentOfInputOrder) {
   v1::Event b = a;
   b.mutable_inschrijvingsmutatie()->set_uitschrijfreden(v1::UITSCHRIJFREDEN_VERTREK_BUITENLAND);
   const v1::Event i0 = Inschrijving(kP, "i0", "2022-08-01");
-  const std::vector<v1::Signaal> ab = Speel({i0, a, b}, "2024-06-30");
-  const std::vector<v1::Signaal> ba = Speel({i0, b, a}, "2024-06-30");
+  const std::vector<v1::Signaal> ab = SpeelAlsReplay({i0, a, b}, "2024-06-30");
+  const std::vector<v1::Signaal> ba = SpeelAlsReplay({i0, b, a}, "2024-06-30");
   ASSERT_EQ(Kort(ab), Kort(ba));
   EXPECT_TRUE(CanonicalLess(a, b) != CanonicalLess(b, a));
 }
