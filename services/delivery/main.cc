@@ -37,7 +37,7 @@ int Run(int argc, char** argv) {
       argc, argv,
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key",
        "tls-ca", "pseudonym-secret", "log-level", "organisaties", "buffer-size", "health-listen",
-       "kafka-config", "slow-subscriber-timeout"});
+       "kafka-config", "slow-subscriber-timeout", "repeat-window"});
   if (!config.ok()) {
     std::fprintf(stderr, "inbeeld-delivery: %s\n", config.status().ToString().c_str());
     return 2;
@@ -46,6 +46,7 @@ int Run(int argc, char** argv) {
 
   absl::StatusOr<bool> plaintext = config->GetBool("plaintext", false);
   absl::StatusOr<int64_t> buffer_size = config->GetInt("buffer-size", 1000);
+  absl::StatusOr<int64_t> repeat_window = config->GetInt("repeat-window", 5000);
   absl::StatusOr<absl::Duration> slow_timeout =
       config->GetDuration("slow-subscriber-timeout", absl::Seconds(30));
   absl::StatusOr<std::map<std::string, std::string>> kafka_extra =
@@ -55,6 +56,9 @@ int Run(int argc, char** argv) {
   if (!kafka_extra.ok()) return Fail("bad --kafka-config", kafka_extra.status());
   if (!buffer_size.ok() || *buffer_size < 1) {
     return Fail("bad flag", absl::InvalidArgumentError("--buffer-size must be a positive integer"));
+  }
+  if (!repeat_window.ok() || *repeat_window < 0) {
+    return Fail("bad flag", absl::InvalidArgumentError("--repeat-window must be a number of records >= 0"));
   }
   const std::string kafka = config->GetString("kafka", "127.0.0.1:9092");
   const std::string organisaties_path =
@@ -97,6 +101,7 @@ int Run(int argc, char** argv) {
   options.kafka.extra = *std::move(kafka_extra);
   options.slow_subscriber_timeout = *slow_timeout;
   options.buffer_capacity = static_cast<size_t>(*buffer_size);
+  options.repeat_window = *repeat_window;
   options.plaintext = *plaintext;
   inbeeld::delivery::SignaalServiceImpl service(
       options,

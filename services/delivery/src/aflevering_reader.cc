@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -109,9 +110,16 @@ StatsForwarder& Forwarder() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
-    const kafka::ClientOptions& options, const std::string& topic, const Cursor& start,
-    absl::Duration metadata_timeout) {
+namespace {
+
+// A connected assign-only consumer and the watermarks of every partition.
+struct Connection {
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  std::vector<std::pair<int64_t, int64_t>> watermarks;  // per partition: low, high
+};
+
+absl::StatusOr<Connection> Connect(const kafka::ClientOptions& options, const std::string& topic,
+                                   absl::Duration metadata_timeout) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::vector<std::pair<std::string, std::string>> properties = {
       {"bootstrap.servers", options.bootstrap_servers},
@@ -140,13 +148,18 @@ absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
   }
   std::string error;
   if (options.on_stats) conf->set("event_cb", static_cast<RdKafka::EventCb*>(&Forwarder()), error);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+  Connection connection;
+  connection.consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  RdKafka::KafkaConsumer* consumer = connection.consumer.get();
   if (consumer == nullptr) {
     return absl::UnavailableError(absl::StrCat("kafka consumer: ", error));
   }
 
-  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(consumer.get(), topic, nullptr, error));
-  if (handle == nullptr) return absl::InternalError(absl::StrCat("kafka topic handle: ", error));
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(consumer, topic, nullptr, error));
+  if (handle == nullptr) {
+    consumer->close();
+    return absl::InternalError(absl::StrCat("kafka topic handle: ", error));
+  }
   RdKafka::Metadata* raw = nullptr;
   RdKafka::ErrorCode err =
       consumer->metadata(false, handle.get(), &raw, TimeoutMs(metadata_timeout));
@@ -169,12 +182,6 @@ absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
     consumer->close();
     return absl::UnavailableError(absl::StrCat("topic ", topic, " has no partitions yet"));
   }
-
-  // A cursor offset outside the partition's log (deleted by retention, or a
-  // topic recreated) would be skipped silently by a reset: OUT_OF_RANGE with
-  // the earliest valid cursor instead.
-  Cursor earliest;
-  std::vector<std::string> gone;
   for (int32_t p = 0; p < partitions; ++p) {
     int64_t low = 0, high = 0;
     err = consumer->query_watermark_offsets(topic, p, &low, &high, TimeoutMs(metadata_timeout));
@@ -182,6 +189,41 @@ absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
       consumer->close();
       return absl::UnavailableError(absl::StrCat("kafka watermarks of ", topic, ": ", RdKafka::err2str(err)));
     }
+    connection.watermarks.emplace_back(low, high);
+  }
+  return connection;
+}
+
+}  // namespace
+
+absl::StatusOr<Cursor> AfleveringReader::EndOffsets(const kafka::ClientOptions& options,
+                                                    const std::string& topic,
+                                                    absl::Duration metadata_timeout) {
+  absl::StatusOr<Connection> connection = Connect(options, topic, metadata_timeout);
+  if (!connection.ok()) return connection.status();
+  connection->consumer->close();
+  Cursor end;
+  for (size_t p = 0; p < connection->watermarks.size(); ++p) {
+    end.next_offsets[static_cast<int32_t>(p)] = connection->watermarks[p].second;
+  }
+  return end;
+}
+
+absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
+    const kafka::ClientOptions& options, const std::string& topic, const Cursor& start,
+    absl::Duration metadata_timeout, int64_t lookback) {
+  absl::StatusOr<Connection> connection = Connect(options, topic, metadata_timeout);
+  if (!connection.ok()) return connection.status();
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = std::move(connection->consumer);
+  const int32_t partitions = static_cast<int32_t>(connection->watermarks.size());
+
+  // A cursor offset outside the partition's log (deleted by retention, or a
+  // topic recreated) would be skipped silently by a reset: OUT_OF_RANGE with
+  // the earliest valid cursor instead.
+  Cursor earliest;
+  std::vector<std::string> gone;
+  for (int32_t p = 0; p < partitions; ++p) {
+    const auto [low, high] = connection->watermarks[p];
     earliest.next_offsets[p] = low;
     auto it = start.next_offsets.find(p);
     if (it == start.next_offsets.end()) continue;
@@ -202,10 +244,13 @@ absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
   std::vector<RdKafka::TopicPartition*> assignment;
   for (int32_t p = 0; p < partitions; ++p) {
     auto it = start.next_offsets.find(p);
-    int64_t offset = it == start.next_offsets.end() ? RdKafka::Topic::OFFSET_BEGINNING : it->second;
+    int64_t offset = RdKafka::Topic::OFFSET_BEGINNING;
+    if (it != start.next_offsets.end()) {
+      offset = std::max(connection->watermarks[p].first, it->second - std::max<int64_t>(lookback, 0));
+    }
     assignment.push_back(RdKafka::TopicPartition::create(topic, p, offset));
   }
-  err = consumer->assign(assignment);
+  RdKafka::ErrorCode err = consumer->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
   if (err != RdKafka::ERR_NO_ERROR) {
     consumer->close();
@@ -213,6 +258,18 @@ absl::StatusOr<std::unique_ptr<AfleveringReader>> AfleveringReader::Open(
   }
   return std::unique_ptr<AfleveringReader>(
       new RdKafkaAfleveringReader(std::move(consumer), partitions));
+}
+
+ReaderSource ReaderSource::Kafka(const kafka::ClientOptions& options, const std::string& topic,
+                                 absl::Duration metadata_timeout) {
+  ReaderSource source;
+  source.open = [options, topic, metadata_timeout](const Cursor& start, int64_t lookback) {
+    return AfleveringReader::Open(options, topic, start, metadata_timeout, lookback);
+  };
+  source.end = [options, topic, metadata_timeout] {
+    return AfleveringReader::EndOffsets(options, topic, metadata_timeout);
+  };
+  return source;
 }
 
 }  // namespace inbeeld::delivery

@@ -33,7 +33,19 @@ DeliveryMetrics::DeliveryMetrics(prometheus::Registry& registry)
                       .Name("inbeeld_delivery_end_to_end_seconds")
                       .Help("From ingest (inbeeld_ingest_time) to sent to a subscriber")
                       .Register(registry)
-                      .Add({}, EndToEndBuckets())) {}
+                      .Add({}, EndToEndBuckets())),
+      repeats_dropped_(prometheus::BuildCounter()
+                           .Name("inbeeld_delivery_repeats_dropped_total")
+                           .Help("Repeated aflevering records (same signaal_id within the repeat "
+                                 "window) not sent, counted once per stream")
+                           .Register(registry)
+                           .Add({})),
+      catch_up_readers_(prometheus::BuildGauge()
+                            .Name("inbeeld_delivery_catch_up_readers")
+                            .Help("Subscriptions reading on a catch-up reader of their own "
+                                  "instead of the shared one")
+                            .Register(registry)
+                            .Add({})) {}
 
 prometheus::Gauge& DeliveryMetrics::Subscribers(const std::string& organisatie) {
   return subscribers_.Add({{"organisatie", organisatie}});

@@ -7,6 +7,7 @@
 #include "inbeeld/delivery/abonnement.h"
 #include "inbeeld/delivery/aflevering_reader.h"
 #include "inbeeld/delivery/cursor.h"
+#include "inbeeld/delivery/fan_out.h"
 #include "inbeeld/util/log.h"
 
 namespace inbeeld::delivery {
@@ -21,7 +22,31 @@ grpc::Status ToGrpc(const absl::Status& status) {
 SignaalServiceImpl::SignaalServiceImpl(SignaalServiceOptions options,
                                        std::shared_ptr<const OrganisatieIdentiteit> identiteit,
                                        DeliveryMetrics& metrics)
-    : options_(std::move(options)), identiteit_(std::move(identiteit)), metrics_(metrics) {}
+    : options_(std::move(options)),
+      readers_(options_.readers.open ? options_.readers
+                                     : ReaderSource::Kafka(options_.kafka, options_.topic,
+                                                           options_.metadata_timeout)),
+      identiteit_(std::move(identiteit)),
+      metrics_(metrics) {}
+
+absl::StatusOr<std::shared_ptr<FanOut>> SignaalServiceImpl::SharedFanOut() {
+  absl::MutexLock lock(&fan_out_mu_);
+  if (fan_out_ != nullptr && fan_out_->status().ok()) return fan_out_;
+  FanOut::Options fan_out_options;
+  fan_out_options.repeat_window = options_.repeat_window;
+  fan_out_options.poll_timeout = options_.poll_interval;
+  fan_out_options.repeats_dropped = &metrics_.RepeatsDropped();
+  absl::StatusOr<std::unique_ptr<FanOut>> opened = FanOut::Open(readers_, fan_out_options);
+  if (!opened.ok()) return opened.status();
+  fan_out_ = *std::move(opened);
+  util::LogInfo("shared aflevering reader started");
+  return fan_out_;
+}
+
+int SignaalServiceImpl::attached_subscriptions() {
+  absl::MutexLock lock(&fan_out_mu_);
+  return fan_out_ == nullptr ? 0 : fan_out_->attached();
+}
 
 SignaalServiceImpl::~SignaalServiceImpl() { Stop(); }
 
@@ -66,22 +91,12 @@ grpc::Status SignaalServiceImpl::Subscribe(grpc::ServerContext* context,
   if (grpc::Status s = Organisatie(*context, *request, &organisatie); !s.ok()) return s;
   absl::StatusOr<Cursor> cursor = DecodeCursor(request->cursor());
   if (!cursor.ok()) return ToGrpc(cursor.status());
-  absl::StatusOr<std::unique_ptr<AfleveringReader>> reader =
-      options_.reader_factory
-          ? options_.reader_factory(*cursor)
-          : AfleveringReader::Open(options_.kafka, options_.topic, *cursor,
-                                   options_.metadata_timeout);
-  if (!reader.ok() && reader.status().code() == absl::StatusCode::kOutOfRange) {
-    // The cursor points at signals retention already deleted: never skip them.
-    util::LogWarn("subscriber cursor before the retained signals",
-                  {{"organisatie", Label(organisatie)}, {"error", std::string(reader.status().message())}});
-    return ToGrpc(reader.status());
-  }
-  if (!reader.ok()) {
-    util::LogWarn("subscription reader not available",
-                  {{"organisatie", Label(organisatie)}, {"error", std::string(reader.status().message())}});
+  absl::StatusOr<std::shared_ptr<FanOut>> fan_out = SharedFanOut();
+  if (!fan_out.ok()) {
+    util::LogWarn("aflevering topic not readable",
+                  {{"organisatie", Label(organisatie)}, {"error", std::string(fan_out.status().message())}});
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        absl::StrCat("signals not available yet: ", reader.status().message()));
+                        absl::StrCat("signals not available yet: ", fan_out.status().message()));
   }
 
   const std::string label = Label(organisatie);
@@ -96,8 +111,14 @@ grpc::Status SignaalServiceImpl::Subscribe(grpc::ServerContext* context,
     util::LogWarn("cut-off subscriber does not read; cancelling the call", {{"organisatie", label}});
     context->TryCancel();
   };
-  Abonnement abonnement(organisatie, *std::move(reader), *cursor, options_.buffer_capacity,
-                        options_.poll_interval, std::move(cut_off));
+  Abonnement::Options abonnement_options;
+  abonnement_options.buffer_capacity = options_.buffer_capacity;
+  abonnement_options.poll_timeout = options_.poll_interval;
+  abonnement_options.repeat_window = options_.repeat_window;
+  abonnement_options.repeats_dropped = &metrics_.RepeatsDropped();
+  abonnement_options.catch_up_readers = &metrics_.CatchUpReaders();
+  Abonnement abonnement(organisatie, *cursor, readers_.open, *std::move(fan_out), abonnement_options,
+                        std::move(cut_off));
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "delivery is shutting down");

@@ -27,6 +27,14 @@ bool SubscriberBuffer::Push(Aflevering aflevering, absl::Duration wait_for_room)
   return true;
 }
 
+SubscriberBuffer::TryPushResult SubscriberBuffer::TryPush(Aflevering& aflevering) {
+  absl::MutexLock lock(&mu_);
+  if (!closed_.ok()) return TryPushResult::kClosed;
+  if (queue_.size() >= capacity_) return TryPushResult::kFull;
+  queue_.push_back(std::move(aflevering));
+  return TryPushResult::kPushed;
+}
+
 void SubscriberBuffer::Close(absl::Status status, bool discard_pending) {
   if (status.ok()) status = absl::CancelledError("subscription closed");
   absl::MutexLock lock(&mu_);

@@ -258,16 +258,90 @@ TEST_F(SignaalServiceTest, PlaintextModeTakesTheOrganisationFromTheRequest) {
   (*server)->Shutdown(absl::Seconds(1));
 }
 
+// Routing repeats a record after a crash (same signaal_id, later offset): a
+// stream from any cursor carries the signal once, on the shared reader, on a
+// catch-up reader, and from a cursor between the signal and its repeat.
+TEST_F(SignaalServiceTest, ARepeatedRecordIsDeliveredOncePerCursorPosition) {
+  const std::string topic = "herhaling.aflevering";
+  ASSERT_TRUE(cluster_->CreateTopics({{topic, 1, 1, false}}).ok());
+  auto identiteit = OrganisatieIdentiteit::FromCsv(testing::OrganisatieTabelCsv());
+  ASSERT_TRUE(identiteit.ok());
+  SignaalServiceOptions options;
+  options.kafka.bootstrap_servers = cluster_->bootstrap_servers();
+  options.topic = topic;
+  options.plaintext = true;
+  options.poll_interval = absl::Milliseconds(50);
+  prometheus::Registry registry;
+  DeliveryMetrics metrics(registry);
+  SignaalServiceImpl service(options,
+                             std::make_shared<const OrganisatieIdentiteit>(*std::move(identiteit)),
+                             metrics);
+  EXPECT_EQ(metrics.RepeatsDropped().Value(), 0.0);  // registered at 0
+  grpc_util::TlsOptions tls;
+  tls.plaintext = true;
+  auto server = grpc_util::Server::Start("127.0.0.1:0", tls, {&service});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::SignaalService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+
+  // A live subscriber on the shared reader while the records arrive.
+  grpc::ClientContext live_context;
+  live_context.set_deadline(std::chrono::system_clock::now() + kRpcDeadline);
+  v1::SubscribeRequest request;
+  request.set_organisatie(kOrgA);
+  auto live = stub->Subscribe(&live_context, request);
+  for (int i = 0; i < 200 && service.attached_subscriptions() < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(service.attached_subscriptions(), 1);
+  auto produce = [&](const std::string& id) {
+    v1::Signaal signaal;
+    signaal.set_signaal_id(id);
+    signaal.set_organisatie(kOrgA);
+    auto report = producer_->ProduceSync({topic, 0, kOrgA, signaal.SerializeAsString(), {}},
+                                         absl::Seconds(30));
+    ASSERT_TRUE(report.ok() && report->status.ok());
+  };
+  produce("r1");
+  produce("r2");
+  produce("r1");  // the repeat
+  produce("r3");
+  std::vector<std::string> live_ids;
+  v1::SignaalBericht bericht;
+  std::vector<std::string> cursors;
+  while (live_ids.size() < 3 && live->Read(&bericht)) {
+    live_ids.push_back(bericht.signaal().signaal_id());
+    cursors.push_back(bericht.cursor());
+  }
+  live_context.TryCancel();
+  live->Finish();
+  EXPECT_EQ(live_ids, (std::vector<std::string>{"r1", "r2", "r3"}));
+
+  // From the beginning (a catch-up reader) and from just after r1 (the
+  // repeat lies after that cursor, r1 before it).
+  EXPECT_EQ(Ids(Read(*stub, kOrgA, "", 3)), (std::vector<std::string>{"r1", "r2", "r3"}));
+  ASSERT_EQ(cursors.size(), 3u);
+  EXPECT_EQ(Ids(Read(*stub, kOrgA, cursors[0], 2)), (std::vector<std::string>{"r2", "r3"}));
+  EXPECT_EQ(metrics.RepeatsDropped().Value(), 3.0);
+  service.Stop();
+  (*server)->Shutdown(absl::Seconds(1));
+}
+
 // An endless backlog for one organisation, from the cursor's offset on
 // (the embedded cluster keeps only a few MB per partition, less than gRPC and
 // the kernel buffer for a client that stops reading).
 class EndlessReader final : public AfleveringReader {
  public:
-  explicit EndlessReader(int64_t next) : next_(next) {
+  // Records up to `end` (exclusive), then nothing.
+  EndlessReader(int64_t next, int64_t end) : next_(next), end_(end) {
     signaal_.set_organisatie(kOrgA);
     signaal_.mutable_melding()->set_school_actie(std::string(32 * 1024, 'x'));
   }
-  absl::StatusOr<std::optional<kafka::InRecord>> Poll(absl::Duration) override {
+  absl::StatusOr<std::optional<kafka::InRecord>> Poll(absl::Duration timeout) override {
+    if (next_ >= end_) {
+      absl::SleepFor(timeout);
+      return std::optional<kafka::InRecord>();
+    }
     signaal_.set_signaal_id(absl::StrCat("s", next_));
     kafka::InRecord record;
     record.partition = 0;
@@ -280,6 +354,7 @@ class EndlessReader final : public AfleveringReader {
 
  private:
   int64_t next_;
+  const int64_t end_;
   v1::Signaal signaal_;
 };
 
@@ -290,10 +365,17 @@ TEST_F(SignaalServiceTest, SlowSubscriberIsCutOffWithResourceExhausted) {
   auto identiteit = OrganisatieIdentiteit::FromCsv(testing::OrganisatieTabelCsv());
   ASSERT_TRUE(identiteit.ok());
   SignaalServiceOptions options;
-  options.reader_factory = [](const Cursor& start) -> absl::StatusOr<std::unique_ptr<AfleveringReader>> {
+  // The shared tail stands far ahead; the subscriber from the beginning
+  // catches up on its own endless reader.
+  static constexpr int64_t kFar = int64_t{1} << 40;
+  options.readers.open = [](const Cursor& start,
+                            int64_t lookback) -> absl::StatusOr<std::unique_ptr<AfleveringReader>> {
     auto it = start.next_offsets.find(0);
-    return std::make_unique<EndlessReader>(it == start.next_offsets.end() ? 0 : it->second);
+    return std::make_unique<EndlessReader>(
+        it == start.next_offsets.end() ? 0 : std::max<int64_t>(0, it->second - lookback), kFar);
   };
+  options.readers.end = []() -> absl::StatusOr<Cursor> { return Cursor{{{0, kFar}}}; };
+  options.repeat_window = 2;
   options.buffer_capacity = 4;
   options.slow_subscriber_timeout = absl::Milliseconds(100);
   options.stuck_subscriber_grace = absl::Hours(1);  // this client reads again

@@ -4,6 +4,7 @@
 // the cursor), no commits. common/kafka's Consumer is a group consumer, so
 // this is the one place in delivery that knows librdkafka.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,13 +21,22 @@ class AfleveringReader {
   virtual ~AfleveringReader() = default;
 
   // Assigns every partition of `topic`, each at the cursor's next offset or
-  // at the beginning when the cursor does not name it. An offset that is no
-  // longer retained falls back to the earliest retained one. UNAVAILABLE when
-  // the topic's metadata cannot be fetched within `metadata_timeout` (for
+  // at the beginning when the cursor does not name it; a named partition
+  // starts `lookback` offsets earlier (never before the earliest retained),
+  // so that the caller can see which signals came just before the cursor
+  // (RepeatWindow). A cursor offset no longer retained, or past the end, is
+  // OUT_OF_RANGE with the earliest valid cursor. UNAVAILABLE when the
+  // topic's metadata cannot be fetched within `metadata_timeout` (for
   // example: the topic does not exist yet).
   static absl::StatusOr<std::unique_ptr<AfleveringReader>> Open(
       const kafka::ClientOptions& options, const std::string& topic, const Cursor& start,
-      absl::Duration metadata_timeout);
+      absl::Duration metadata_timeout, int64_t lookback = 0);
+
+  // The next offset to be written in every partition of `topic` (the high
+  // watermarks): where the shared reader starts.
+  static absl::StatusOr<Cursor> EndOffsets(const kafka::ClientOptions& options,
+                                           const std::string& topic,
+                                           absl::Duration metadata_timeout);
 
   // The next record; nullopt when none arrived within `timeout` (caught up).
   // Transient broker errors are logged and read as nullopt; errors that end
@@ -34,6 +44,19 @@ class AfleveringReader {
   virtual absl::StatusOr<std::optional<kafka::InRecord>> Poll(absl::Duration timeout) = 0;
 
   virtual int32_t partition_count() const = 0;
+};
+
+// Where delivery's readers come from: Kafka in production, fakes in tests.
+struct ReaderSource {
+  using Open = std::function<absl::StatusOr<std::unique_ptr<AfleveringReader>>(
+      const Cursor& start, int64_t lookback)>;
+  // AfleveringReader::Open(start, lookback).
+  Open open;
+  // AfleveringReader::EndOffsets.
+  std::function<absl::StatusOr<Cursor>()> end;
+
+  static ReaderSource Kafka(const kafka::ClientOptions& options, const std::string& topic,
+                            absl::Duration metadata_timeout);
 };
 
 }  // namespace inbeeld::delivery

@@ -22,6 +22,10 @@ class DeliveryMetrics {
   prometheus::Counter& CutOff(const std::string& organisatie);
   prometheus::Gauge& LagSeconds(const std::string& organisatie);
   prometheus::Histogram& EndToEnd() { return end_to_end_; }
+  // Repeated signals (RepeatWindow) withheld from a stream, one per stream.
+  prometheus::Counter& RepeatsDropped() { return repeats_dropped_; }
+  // Subscriptions on a catch-up reader of their own (not on the shared one).
+  prometheus::Gauge& CatchUpReaders() { return catch_up_readers_; }
 
  private:
   prometheus::Family<prometheus::Gauge>& subscribers_;
@@ -29,6 +33,8 @@ class DeliveryMetrics {
   prometheus::Family<prometheus::Counter>& cut_off_;
   prometheus::Family<prometheus::Gauge>& lag_;
   prometheus::Histogram& end_to_end_;
+  prometheus::Counter& repeats_dropped_;
+  prometheus::Gauge& catch_up_readers_;
 };
 
 }  // namespace inbeeld::delivery

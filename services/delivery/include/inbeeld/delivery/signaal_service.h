@@ -22,10 +22,7 @@
 namespace inbeeld::delivery {
 
 class Abonnement;
-
-// Opens the reader for one subscription, positioned at `start`.
-using ReaderFactory =
-    std::function<absl::StatusOr<std::unique_ptr<AfleveringReader>>(const Cursor& start)>;
+class FanOut;
 
 struct SignaalServiceOptions {
   kafka::ClientOptions kafka;
@@ -42,8 +39,13 @@ struct SignaalServiceOptions {
   // How often a waiting handler checks for cancellation and shutdown.
   absl::Duration poll_interval = absl::Milliseconds(200);
   absl::Duration metadata_timeout = absl::Seconds(5);
-  // Unset: AfleveringReader::Open on `kafka` and `topic` (tests inject).
-  ReaderFactory reader_factory;
+  // A record whose signaal_id a record of the same organisation carried
+  // within this many offsets before it in its partition is a repeat and is
+  // not delivered (RepeatWindow). Routing repeats at most its uncommitted
+  // batches after a crash (--batch-size 500 signals).
+  int64_t repeat_window = 5000;
+  // Unset: ReaderSource::Kafka on `kafka` and `topic` (tests inject).
+  ReaderSource readers;
 };
 
 class SignaalServiceImpl final : public v1::SignaalService::Service {
@@ -62,6 +64,8 @@ class SignaalServiceImpl final : public v1::SignaalService::Service {
   void Stop();
 
   int active_subscriptions() const;
+  // Subscriptions fed by the shared reader right now (tests, benchmark).
+  int attached_subscriptions();
 
  private:
   // The organisation the caller may read, or the gRPC error to return.
@@ -70,12 +74,19 @@ class SignaalServiceImpl final : public v1::SignaalService::Service {
   // Metric label: the id when the table knows it, else "overig" (bounded).
   std::string Label(const std::string& organisatie) const;
 
+  // The shared tail reader, opened at the first subscription and again
+  // after it failed. UNAVAILABLE while the topic cannot be read.
+  absl::StatusOr<std::shared_ptr<FanOut>> SharedFanOut();
+
   const SignaalServiceOptions options_;
+  const ReaderSource readers_;
   const std::shared_ptr<const OrganisatieIdentiteit> identiteit_;
   DeliveryMetrics& metrics_;
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::set<Abonnement*> active_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex fan_out_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::shared_ptr<FanOut> fan_out_ ABSL_GUARDED_BY(fan_out_mu_);
 };
 
 }  // namespace inbeeld::delivery

@@ -42,6 +42,12 @@ class SubscriberBuffer {
   // RESOURCE_EXHAUSTED and Push returns false. Also false once closed.
   bool Push(Aflevering aflevering, absl::Duration wait_for_room = absl::ZeroDuration());
 
+  // Never waits and never cuts off: the shared reader (FanOut) must not stall
+  // on one subscriber. kFull leaves `aflevering` untouched; the subscriber
+  // then continues on its own reader, where Push's cut-off rule applies.
+  enum class TryPushResult { kPushed, kFull, kClosed };
+  TryPushResult TryPush(Aflevering& aflevering);
+
   // Ends the stream with `status` (non-OK). With `discard_pending` the
   // messages not yet taken are dropped, otherwise Pop hands them out first.
   // The first close wins.
