@@ -37,7 +37,7 @@ int Run(int argc, char** argv) {
       argc, argv,
       {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key",
        "tls-ca", "pseudonym-secret", "log-level", "organisaties", "buffer-size", "health-listen",
-       "kafka-config", "slow-subscriber-timeout", "repeat-window"});
+       "kafka-config", "slow-subscriber-timeout", "repeat-window", "shared-reader"});
   if (!config.ok()) {
     std::fprintf(stderr, "inbeeld-delivery: %s\n", config.status().ToString().c_str());
     return 2;
@@ -47,6 +47,7 @@ int Run(int argc, char** argv) {
   absl::StatusOr<bool> plaintext = config->GetBool("plaintext", false);
   absl::StatusOr<int64_t> buffer_size = config->GetInt("buffer-size", 1000);
   absl::StatusOr<int64_t> repeat_window = config->GetInt("repeat-window", 5000);
+  absl::StatusOr<bool> shared_reader = config->GetBool("shared-reader", true);
   absl::StatusOr<absl::Duration> slow_timeout =
       config->GetDuration("slow-subscriber-timeout", absl::Seconds(30));
   absl::StatusOr<std::map<std::string, std::string>> kafka_extra =
@@ -57,6 +58,7 @@ int Run(int argc, char** argv) {
   if (!buffer_size.ok() || *buffer_size < 1) {
     return Fail("bad flag", absl::InvalidArgumentError("--buffer-size must be a positive integer"));
   }
+  if (!shared_reader.ok()) return Fail("bad flag", shared_reader.status());
   if (!repeat_window.ok() || *repeat_window < 0) {
     return Fail("bad flag", absl::InvalidArgumentError("--repeat-window must be a number of records >= 0"));
   }
@@ -102,6 +104,7 @@ int Run(int argc, char** argv) {
   options.slow_subscriber_timeout = *slow_timeout;
   options.buffer_capacity = static_cast<size_t>(*buffer_size);
   options.repeat_window = *repeat_window;
+  options.share_reader = *shared_reader;
   options.plaintext = *plaintext;
   inbeeld::delivery::SignaalServiceImpl service(
       options,

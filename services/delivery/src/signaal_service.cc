@@ -91,7 +91,8 @@ grpc::Status SignaalServiceImpl::Subscribe(grpc::ServerContext* context,
   if (grpc::Status s = Organisatie(*context, *request, &organisatie); !s.ok()) return s;
   absl::StatusOr<Cursor> cursor = DecodeCursor(request->cursor());
   if (!cursor.ok()) return ToGrpc(cursor.status());
-  absl::StatusOr<std::shared_ptr<FanOut>> fan_out = SharedFanOut();
+  absl::StatusOr<std::shared_ptr<FanOut>> fan_out =
+      options_.share_reader ? SharedFanOut() : std::shared_ptr<FanOut>();
   if (!fan_out.ok()) {
     util::LogWarn("aflevering topic not readable",
                   {{"organisatie", Label(organisatie)}, {"error", std::string(fan_out.status().message())}});

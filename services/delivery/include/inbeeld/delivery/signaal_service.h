@@ -44,6 +44,9 @@ struct SignaalServiceOptions {
   // not delivered (RepeatWindow). Routing repeats at most its uncommitted
   // batches after a crash (--batch-size 500 signals).
   int64_t repeat_window = 5000;
+  // false: every subscription on a Kafka reader of its own, as before the
+  // shared reader (--shared-reader=false; the benchmark's baseline).
+  bool share_reader = true;
   // Unset: ReaderSource::Kafka on `kafka` and `topic` (tests inject).
   ReaderSource readers;
 };
