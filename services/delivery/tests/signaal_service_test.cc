@@ -130,6 +130,9 @@ class SignaalServiceTest : public ::testing::Test {
     return ids;
   }
 
+  // A client that stops reading is cut off (see the definition).
+  static void ExpectSlowSubscriberCutOff(bool on_shared_reader);
+
   static kafka::EmbeddedCluster* cluster_;
   static kafka::Producer* producer_;
   prometheus::Registry registry_;
@@ -332,13 +335,15 @@ TEST_F(SignaalServiceTest, ARepeatedRecordIsDeliveredOncePerCursorPosition) {
 // the kernel buffer for a client that stops reading).
 class EndlessReader final : public AfleveringReader {
  public:
-  // Records up to `end` (exclusive), then nothing.
-  EndlessReader(int64_t next, int64_t end) : next_(next), end_(end) {
+  // Records up to `end` (exclusive), then nothing; none while `gate` is
+  // false.
+  EndlessReader(int64_t next, int64_t end, std::shared_ptr<std::atomic<bool>> gate = nullptr)
+      : next_(next), end_(end), gate_(std::move(gate)) {
     signaal_.set_organisatie(kOrgA);
     signaal_.mutable_melding()->set_school_actie(std::string(32 * 1024, 'x'));
   }
   absl::StatusOr<std::optional<kafka::InRecord>> Poll(absl::Duration timeout) override {
-    if (next_ >= end_) {
+    if (next_ >= end_ || (gate_ != nullptr && !gate_->load())) {
       absl::SleepFor(timeout);
       return std::optional<kafka::InRecord>();
     }
@@ -355,26 +360,38 @@ class EndlessReader final : public AfleveringReader {
  private:
   int64_t next_;
   const int64_t end_;
+  std::shared_ptr<std::atomic<bool>> gate_;
   v1::Signaal signaal_;
 };
 
 // A client that stops reading: gRPC flow control blocks the writes, the
 // subscriber's buffer fills and the stream ends with RESOURCE_EXHAUSTED
 // instead of the server holding everything in memory.
-TEST_F(SignaalServiceTest, SlowSubscriberIsCutOffWithResourceExhausted) {
+// `on_shared_reader` false: the shared tail stands far ahead and the
+// subscriber from the beginning catches up on its own endless reader. True:
+// the tail starts at 0, the subscriber is attached to it, and when its buffer
+// fills it moves to a catch-up reader from the record it could not take
+// (which must lose nothing) before it is cut off.
+void SignaalServiceTest::ExpectSlowSubscriberCutOff(bool on_shared_reader) {
   auto identiteit = OrganisatieIdentiteit::FromCsv(testing::OrganisatieTabelCsv());
   ASSERT_TRUE(identiteit.ok());
   SignaalServiceOptions options;
-  // The shared tail stands far ahead; the subscriber from the beginning
-  // catches up on its own endless reader.
   static constexpr int64_t kFar = int64_t{1} << 40;
-  options.readers.open = [](const Cursor& start,
-                            int64_t lookback) -> absl::StatusOr<std::unique_ptr<AfleveringReader>> {
+  auto opened = std::make_shared<std::atomic<int>>(0);
+  auto go = std::make_shared<std::atomic<bool>>(false);  // the tail's first record
+  options.readers.open = [opened, go, on_shared_reader](const Cursor& start, int64_t lookback)
+      -> absl::StatusOr<std::unique_ptr<AfleveringReader>> {
+    // The tail is the first reader; it stops after a while so that it does
+    // not spin for nobody.
+    const bool tail = opened->fetch_add(1) == 0;
     auto it = start.next_offsets.find(0);
     return std::make_unique<EndlessReader>(
-        it == start.next_offsets.end() ? 0 : std::max<int64_t>(0, it->second - lookback), kFar);
+        it == start.next_offsets.end() ? 0 : std::max<int64_t>(0, it->second - lookback),
+        tail && on_shared_reader ? 2000 : kFar, tail ? go : nullptr);
   };
-  options.readers.end = []() -> absl::StatusOr<Cursor> { return Cursor{{{0, kFar}}}; };
+  options.readers.end = [on_shared_reader]() -> absl::StatusOr<Cursor> {
+    return Cursor{{{0, on_shared_reader ? 0 : kFar}}};
+  };
   options.repeat_window = 2;
   options.buffer_capacity = 4;
   options.slow_subscriber_timeout = absl::Milliseconds(100);
@@ -402,6 +419,13 @@ TEST_F(SignaalServiceTest, SlowSubscriberIsCutOffWithResourceExhausted) {
   v1::SubscribeRequest request;
   request.set_organisatie(kOrgA);
   auto reader = stub->Subscribe(&context, request);
+  if (on_shared_reader) {
+    for (int i = 0; i < 1000 && service.attached_subscriptions() < 1; ++i) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    ASSERT_EQ(service.attached_subscriptions(), 1);
+  }
+  go->store(true);
   v1::SignaalBericht bericht;
   ASSERT_TRUE(reader->Read(&bericht));
   // Stop reading until the server has given up on us.
@@ -420,8 +444,19 @@ TEST_F(SignaalServiceTest, SlowSubscriberIsCutOffWithResourceExhausted) {
   Result resumed = Read(*stub, kOrgA, last.cursor(), 1);
   ASSERT_EQ(resumed.berichten.size(), 1u) << resumed.status.error_message();
   EXPECT_EQ(resumed.berichten[0].signaal().signaal_id(), absl::StrCat("s", received));
+  if (on_shared_reader) {
+    EXPECT_GE(opened->load(), 2);  // the tail, then a catch-up reader
+  }
   service.Stop();
   (*server)->Shutdown(absl::Seconds(1));
+}
+
+TEST_F(SignaalServiceTest, SlowSubscriberIsCutOffWithResourceExhausted) {
+  ExpectSlowSubscriberCutOff(/*on_shared_reader=*/false);
+}
+
+TEST_F(SignaalServiceTest, SlowSubscriberOnTheSharedReaderIsCutOffWithoutLoss) {
+  ExpectSlowSubscriberCutOff(/*on_shared_reader=*/true);
 }
 
 // `inbeeld subscribe` against the same server.
