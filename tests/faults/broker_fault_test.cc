@@ -18,6 +18,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -73,12 +74,18 @@ struct Observed {
   double dead_lettered = 0;           // signaling: DLQ records
   std::set<std::string> signalen;     // distinct signaal_ids on inbeeld.signalen.v1
   std::set<std::string> subscribed;   // distinct signaal_ids at the subscriber
+  // False after a restart of signaling: its counters began again at 0.
+  bool counters_valid = true;
 };
 
 struct Reference {
   std::set<std::string> acknowledged;  // ce_ids ingest answered OK for
   std::set<std::string> signals;       // replay on the acknowledged events
 };
+
+// INBEELD_FAULT_LOG_DIR=dir: the services log at info level and a failing
+// test leaves their logs there (the temp dir is removed).
+std::string LogLevel() { return std::getenv("INBEELD_FAULT_LOG_DIR") != nullptr ? "info" : "warn"; }
 
 template <typename T>
 std::string Diff(const std::set<T>& want, const std::set<T>& got) {
@@ -93,7 +100,7 @@ std::vector<std::string> Problems(const Observed& o, const Reference& r) {
   int unpersisted = 0;
   for (const auto& id : r.acknowledged) unpersisted += o.persisted.count(id) ? 0 : 1;
   if (unpersisted > 0) p.push_back(absl::StrCat(unpersisted, " acknowledged events are not on their topic"));
-  if (o.event_records != static_cast<int64_t>(o.processed + o.dead_lettered)) {
+  if (o.counters_valid && o.event_records != static_cast<int64_t>(o.processed + o.dead_lettered)) {
     p.push_back(absl::StrCat("events in ", o.event_records, " != processed ", o.processed, " + DLQ ",
                              o.dead_lettered));
   }
@@ -110,9 +117,11 @@ void ExpectChecksCatchLoss(const Observed& o, const Reference& r) {
   Observed lost_event = o;
   lost_event.persisted.erase(*r.acknowledged.begin());
   EXPECT_FALSE(Problems(lost_event, r).empty()) << "a lost acknowledged event went unnoticed";
-  Observed skipped = o;
-  skipped.processed -= 1;
-  EXPECT_FALSE(Problems(skipped, r).empty()) << "a skipped record went unnoticed";
+  if (o.counters_valid) {
+    Observed skipped = o;
+    skipped.processed -= 1;
+    EXPECT_FALSE(Problems(skipped, r).empty()) << "a skipped record went unnoticed";
+  }
   Observed lost_signal = o;
   lost_signal.signalen.erase(*r.signals.begin());
   EXPECT_FALSE(Problems(lost_signal, r).empty()) << "a lost signal went unnoticed";
@@ -139,9 +148,12 @@ class BrokerFaultTest : public ::testing::Test {
     const std::string kafka = "--kafka=" + cluster_->bootstrap_servers();
     const std::string config_dir = testing_util::SourceDir() + "/deploy/config";
     const std::string secret = std::string("--pseudonym-secret=") + kSecret;
-    const std::string consumer = std::string("--kafka-config=") + kConsumerConfig;
+    const char* extra = std::getenv("INBEELD_FAULT_KAFKA_CONFIG");  // experiments with client settings
+    const std::string consumer =
+        std::string("--kafka-config=") + kConsumerConfig + (extra != nullptr ? std::string(",") + extra : "");
     const std::vector<std::string> common = {kafka, "--plaintext", "--grpc-listen=127.0.0.1:0",
-                                             "--metrics-listen=127.0.0.1:0", "--log-level=warn"};
+                                             "--metrics-listen=127.0.0.1:0",
+                                             "--log-level=" + LogLevel()};
     auto with = [&](std::vector<std::string> args) {
       args.insert(args.begin(), common.begin(), common.end());
       return args;
@@ -233,6 +245,10 @@ class BrokerFaultTest : public ::testing::Test {
   // fault is applied, held and lifted, then the rest.
   void SendAround(const std::function<void()>& apply, absl::Duration hold, const std::function<void()>& lift) {
     Send(Events(0, 40));
+    // The fault hits a running pipeline: the first part is through.
+    const absl::Time bound = absl::Now() + absl::Seconds(60);
+    while (subscriber_->Received().size() < 30 && absl::Now() < bound) absl::SleepFor(absl::Milliseconds(50));
+    ASSERT_GE(subscriber_->Received().size(), 30u) << "the pipeline did not start";
     std::thread a([&] { Send(Events(40, 60)); });
     std::thread b([&] { Send(Events(100, 60)); });
     absl::SleepFor(absl::Milliseconds(100));
@@ -301,16 +317,29 @@ class BrokerFaultTest : public ::testing::Test {
   }
 
   // Waits (bounded) until the pipeline caught up, then checks everything.
-  void ExpectNothingLost(const std::string& fault) {
+  // `supervised`: signaling may stop on a batch Kafka did not acknowledge in
+  // its flush timeout (30 s; by design: "restart resumes from the stored
+  // offsets"); the test then restarts it as a supervisor would, and counts it.
+  void ExpectNothingLost(const std::string& fault, bool supervised = false) {
     std::ofstream(dir_.File("today.tmp")) << kTomorrow << "\n";
     ASSERT_EQ(std::rename(dir_.File("today.tmp").c_str(), dir_.File("today").c_str()), 0);
     const Reference r = MakeReference();
     Observed o;
     std::vector<std::string> problems;
     const absl::Time began = absl::Now();
+    int restarts = 0;
     do {
       absl::SleepFor(absl::Milliseconds(500));
+      if (supervised && !signaling_->Running()) {
+        EXPECT_NE(signaling_->Log().find("signaling loop stopped; restart resumes from the stored offsets"),
+                  std::string::npos)
+            << signaling_->LogTail();
+        ++restarts;
+        absl::Status s = signaling_->Start();
+        ASSERT_TRUE(s.ok()) << s;
+      }
       o = Observe();
+      o.counters_valid = restarts == 0;
       problems = Problems(o, r);
     } while (!problems.empty() && absl::Now() - began < absl::Seconds(90));
     const absl::Duration caught_up = absl::Now() - began;
@@ -324,12 +353,20 @@ class BrokerFaultTest : public ::testing::Test {
               << " signals=" << o.signalen.size() << "/" << r.signals.size()
               << " at subscriber=" << o.subscribed.size() << " refused answers by code={"
               << absl::StrJoin(refused, ",", absl::PairFormatter(":")) << "} caught up "
-              << absl::FormatDuration(caught_up) << " after the last send" << std::endl;
+              << absl::FormatDuration(caught_up) << " after the last send; signaling restarts=" << restarts
+              << std::endl;
     EXPECT_TRUE(problems.empty()) << fault << ":\n  " << absl::StrJoin(problems, "\n  ")
                                   << signaling_->LogTail() << routing_->LogTail();
-    EXPECT_EQ(o.dead_lettered, 1) << "the poison record";
+    if (o.counters_valid) {
+      EXPECT_EQ(o.dead_lettered, 1) << "the poison record";
+    }
     for (auto* p : Processes()) EXPECT_TRUE(p->Running()) << p->LogTail();
     ExpectChecksCatchLoss(o, r);
+    const char* log_dir = std::getenv("INBEELD_FAULT_LOG_DIR");
+    if (HasFailure() && log_dir != nullptr) {
+      const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+      for (auto* p : Processes()) std::ofstream(absl::StrCat(log_dir, "/", test, "-", p->Ready("service"), ".log")) << p->Log();
+    }
   }
 
   int Refused(grpc::StatusCode code) {
@@ -397,13 +434,13 @@ TEST_F(BrokerFaultTest, AllBrokersDownAndUp) {
   // Refused is not "never stored": it may land once the brokers are back;
   // the client retries with the same id like every other refused event.
   Send({probe});
-  ExpectNothingLost("all brokers down 3 s");
+  ExpectNothingLost("all brokers down 3 s", /*supervised=*/true);
 }
 
 TEST_F(BrokerFaultTest, OneBrokerDownAndUp) {
   SendAround([&] { ASSERT_TRUE(cluster_->SetBrokerDown(2).ok()); }, absl::Seconds(3),
              [&] { ASSERT_TRUE(cluster_->SetBrokerUp(2).ok()); });
-  ExpectNothingLost("broker 2 down 3 s");
+  ExpectNothingLost("broker 2 down 3 s", /*supervised=*/true);
 }
 
 TEST_F(BrokerFaultTest, SlowAcknowledgements) {

@@ -79,9 +79,12 @@ std::string ServiceProcess::Metrics() const {
   return text.ok() ? *text : "";
 }
 
+std::string ServiceProcess::Log() const {
+  return process_ == nullptr ? "" : process_->Stdout() + process_->Stderr();
+}
+
 std::string ServiceProcess::LogTail() const {
-  if (process_ == nullptr) return "";
-  std::string log = process_->Stdout() + process_->Stderr();
+  std::string log = Log();
   if (log.size() > 4000) log = log.substr(log.size() - 4000);
   return absl::StrCat("--- ", binary_, " log tail ---\n", log);
 }

@@ -41,6 +41,8 @@ class ServiceProcess {
   // The current process's /metrics ("" when unreachable).
   std::string Metrics() const;
   std::string LogTail() const;
+  // Everything the current process logged.
+  std::string Log() const;
   int starts() const { return starts_; }
 
  private:
