@@ -108,6 +108,8 @@ std::string CellName(Cell c) {
   return "";
 }
 
+void PrintTo(Cell c, std::ostream* os) { *os << CellName(c); }
+
 // What one subscriber got, against its reference.
 struct Outcome {
   std::set<std::string> missing;  // in the reference, never received
