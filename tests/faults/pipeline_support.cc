@@ -16,17 +16,6 @@
 
 namespace inbeeld::faults {
 
-double MetricSum(const std::string& text, const std::string& name) {
-  double sum = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (!absl::StartsWith(line, name) || line.size() <= name.size()) continue;
-    const char next = line[name.size()];
-    if (next != '{' && next != ' ') continue;
-    double v = 0;
-    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) sum += v;
-  }
-  return sum;
-}
 
 ServiceProcess::ServiceProcess(std::string binary, std::vector<std::string> args, std::string work_dir)
     : binary_(std::move(binary)), args_(std::move(args)), work_dir_(std::move(work_dir)) {}

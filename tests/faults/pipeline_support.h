@@ -17,10 +17,11 @@
 #include "absl/time/time.h"
 #include "child_process.h"
 
+#include "integration_support.h"
+
 namespace inbeeld::faults {
 
-// Sum of every sample of `name` (all label sets) in Prometheus text format.
-double MetricSum(const std::string& text, const std::string& name);
+using integration::MetricSum;
 
 // One service binary on fixed flags; every Start is a new process (ports 0,
 // read back from the ready file).

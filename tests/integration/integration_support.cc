@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -330,6 +331,18 @@ std::optional<double> MetricValue(const std::string& text, const std::string& na
     if (absl::SimpleAtod(absl::StripAsciiWhitespace(line), &value)) return value;
   }
   return std::nullopt;
+}
+
+double MetricSum(const std::string& text, const std::string& name) {
+  double sum = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (!absl::StartsWith(line, name) || line.size() <= name.size()) continue;
+    const char next = line[name.size()];
+    if (next != '{' && next != ' ') continue;
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) sum += v;
+  }
+  return sum;
 }
 
 }  // namespace inbeeld::integration

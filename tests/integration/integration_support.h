@@ -70,4 +70,7 @@ absl::StatusOr<std::string> HttpGet(const std::string& address, const std::strin
 std::optional<double> MetricValue(const std::string& text, const std::string& name,
                                   const std::map<std::string, std::string>& labels);
 
+// Sum of every sample of `name` (all label sets) in Prometheus text format.
+double MetricSum(const std::string& text, const std::string& name);
+
 }  // namespace inbeeld::integration

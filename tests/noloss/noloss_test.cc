@@ -53,6 +53,8 @@
 namespace inbeeld {
 namespace {
 
+using integration::MetricSum;
+
 using testing_util::ChildProcess;
 using testing_util::TempDir;
 
@@ -62,18 +64,6 @@ int EnvInt(const char* name, int fallback) {
   return v != nullptr && absl::SimpleAtoi(v, &n) ? n : fallback;
 }
 
-// Sum of every sample of `name` (all label sets) in Prometheus text format.
-double MetricSum(const std::string& text, const std::string& name) {
-  double sum = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (!absl::StartsWith(line, name) || line.size() <= name.size()) continue;
-    const char next = line[name.size()];
-    if (next != '{' && next != ' ') continue;
-    double v = 0;
-    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) sum += v;
-  }
-  return sum;
-}
 
 // Per label value of `label` in samples of `name`.
 std::map<std::string, double> MetricBy(const std::string& text, const std::string& name, const std::string& label) {
