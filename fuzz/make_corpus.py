@@ -71,6 +71,8 @@ def main():
          "--batch-size=500", "--reload-interval=5s", "--plaintext"],
         ["events.jsonl", "--until=2024-08-01", "--log-level=debug", "--partitions=4", "--demo=false"],
         ["--reload-interval=1h30m", "--batch-size=-1", "--"],
+        ["--ready-file", "/tmp/r.json", "--partitions", "70", "--demo", "false", "-h"],
+        ["--pseudonym-secret=", "--grpc-listen", "127.0.0.1:0", "--tls-cert", "a.pem", "stray", "--no-such"],
     ]:
         write("config_fuzz", "\0".join(argv))
 

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "fuzz/fuzz_input.h"
-#include "services/signaling/replay/replay.h"
+#include "inbeeld/signaling/replay/replay.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   inbeeld::fuzz::QuietProtobufLogs();

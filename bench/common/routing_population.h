@@ -12,8 +12,8 @@
 
 #include "bench/common/school_year_mix.h"
 #include "inbeeld/util/dates.h"
-#include "services/signaling/core/feiten.h"
-#include "services/signaling/core/test_events.h"
+#include "inbeeld/signaling/core/feiten.h"
+#include "services/signaling/core/tests/test_events.h"
 
 namespace inbeeld::signaling::bench {
 

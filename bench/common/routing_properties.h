@@ -21,9 +21,9 @@
 
 #include "inbeeld/routing/router.h"
 #include "inbeeld/util/dates.h"
-#include "services/signaling/core/config.h"
-#include "services/signaling/core/feiten.h"
-#include "services/signaling/core/jongere.h"
+#include "inbeeld/signaling/core/config.h"
+#include "inbeeld/signaling/core/feiten.h"
+#include "inbeeld/signaling/core/jongere.h"
 
 namespace inbeeld::signaling::bench {
 

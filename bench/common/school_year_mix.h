@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "inbeeld/util/dates.h"
-#include "services/signaling/core/feiten.h"
-#include "services/signaling/core/test_events.h"
+#include "inbeeld/signaling/core/feiten.h"
+#include "services/signaling/core/tests/test_events.h"
 
 namespace inbeeld::signaling::bench {
 
@@ -48,6 +48,28 @@ inline std::vector<v1::Event> SchoolYearMix(const std::string& bsn, std::mt19937
   std::stable_sort(ev.begin(), ev.end(),
                    [](const v1::Event& a, const v1::Event& b) { return CanonicalLess(a, b); });
   return ev;
+}
+
+// The mix's ids are unique per jongere only; ingest deduplicates by (bron, id)
+// across jongeren, so a population fed through ingest prefixes them per
+// jongere (e2e_bench, population_gen, the kafka pipeline test).
+inline void MakeIdsUnique(v1::Event& e, const std::string& prefix) {
+  switch (e.event_case()) {
+    case v1::Event::kVerzuimmelding:
+      e.mutable_verzuimmelding()->set_melding_id(prefix + e.verzuimmelding().melding_id());
+      break;
+    case v1::Event::kInschrijvingsmutatie:
+      e.mutable_inschrijvingsmutatie()->set_mutatie_id(prefix + e.inschrijvingsmutatie().mutatie_id());
+      break;
+    case v1::Event::kAdresmutatie:
+      e.mutable_adresmutatie()->set_mutatie_id(prefix + e.adresmutatie().mutatie_id());
+      break;
+    case v1::Event::kVrijstelling:
+      e.mutable_vrijstelling()->set_id(prefix + e.vrijstelling().id());
+      break;
+    default:
+      break;
+  }
 }
 
 }  // namespace inbeeld::signaling::bench

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "demo_scenario.h"
+#include "inbeeld/cli/demo_scenario.h"
 #include "grpcpp/grpcpp.h"
 #include "inbeeld/events/event_record.h"
 #include "inbeeld/grpc/server.h"
@@ -28,7 +28,7 @@
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/util/clock.h"
 #include "inbeeld/v1/melding_service.grpc.pb.h"
-#include "ingest_service.h"
+#include "inbeeld/ingest/ingest_service.h"
 
 namespace inbeeld::ingest {
 namespace {

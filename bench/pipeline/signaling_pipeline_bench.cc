@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "demo_scenario.h"
+#include "inbeeld/cli/demo_scenario.h"
 #include "inbeeld/events/event_record.h"
 #include "inbeeld/identity/pseudonym.h"
 #include "inbeeld/identity/validation.h"
@@ -35,12 +35,12 @@
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/kafka/topics.h"
 #include "inbeeld/util/dates.h"
-#include "services/signaling/core/feiten.h"
-#include "services/signaling/core/jongere.h"
-#include "services/signaling/core/test_events.h"
+#include "inbeeld/signaling/core/feiten.h"
+#include "inbeeld/signaling/core/jongere.h"
+#include "services/signaling/core/tests/test_events.h"
 #include "bench/common/school_year_mix.h"
-#include "signaling_service.h"
-#include "signaling_store.h"
+#include "inbeeld/signaling/signaling_service.h"
+#include "inbeeld/signaling/signaling_store.h"
 
 namespace inbeeld::signaling {
 namespace {

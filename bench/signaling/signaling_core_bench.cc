@@ -6,9 +6,10 @@
 
 #include "benchmark/benchmark.h"
 #include "inbeeld/util/dates.h"
-#include "services/signaling/core/feiten.h"
-#include "services/signaling/core/jongere.h"
-#include "services/signaling/core/test_events.h"
+#include "inbeeld/signaling/core/feiten.h"
+#include "inbeeld/signaling/core/jongere.h"
+#include "inbeeld/signaling/core/state_codec.h"
+#include "services/signaling/core/tests/test_events.h"
 #include "bench/common/school_year_mix.h"
 
 namespace inbeeld::signaling {
@@ -77,23 +78,55 @@ void BM_DailyTickIdle(benchmark::State& state) {
 }
 BENCHMARK(BM_DailyTickIdle)->Unit(benchmark::kMicrosecond);
 
-// Restore from and serialize to the stored state (RocksDB value).
-void BM_StateRoundTrip(benchmark::State& state) {
+// The stored states of 1000 school years, as the service leaves them (events
+// applied with the daily tick, then 200 days of timers).
+std::vector<internal::v1::JongereState> OpgeslagenStaten() {
   std::mt19937 rng(3);
-  const std::vector<v1::Event> ev = Mix(1, rng);
   const CoreConfig config;
-  Jongere j;
-  for (const v1::Event& e : ev) j.Apply(e, "p", config);
-  const std::string bytes = j.ToState().SerializeAsString();
-  for (auto _ : state) {
-    internal::v1::JongereState s;
-    s.ParseFromString(bytes);
-    Jongere r = Jongere::FromState(s);
-    benchmark::DoNotOptimize(r.ToState().SerializeAsString());
+  std::vector<internal::v1::JongereState> staten;
+  for (int i = 0; i < 1000; ++i) {
+    const std::vector<v1::Event> ev = Mix(i, rng);
+    const std::string pseudo(64, 'p');
+    Jongere j;
+    for (const v1::Event& e : ev) {
+      j.Apply(e, pseudo, config);
+      j.AdvanceTo(*DatumVan(e), pseudo, config);
+    }
+    j.AdvanceTo(*DatumVan(ev.back()) + 200, pseudo, config);
+    staten.push_back(j.ToState());
   }
-  state.counters["state_bytes"] = static_cast<double>(bytes.size());
+  return staten;
 }
-BENCHMARK(BM_StateRoundTrip)->Unit(benchmark::kMicrosecond);
+
+// Arg 0: the old stored form (protobuf), 1: the compact form (state_codec.h).
+std::string Sla(const internal::v1::JongereState& s, int64_t vorm) {
+  return vorm == 0 ? s.SerializeAsString() : EncodeJongereState(s);
+}
+
+void BM_StateEncode(benchmark::State& state) {
+  const std::vector<internal::v1::JongereState> staten = OpgeslagenStaten();
+  size_t next = 0, bytes = 0;
+  for (auto _ : state) {
+    const std::string b = Sla(staten[next++ % staten.size()], state.range(0));
+    bytes += b.size();
+    benchmark::DoNotOptimize(b);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["state_bytes"] = static_cast<double>(bytes) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_StateEncode)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+void BM_StateDecode(benchmark::State& state) {
+  std::vector<std::string> opgeslagen;
+  for (const auto& s : OpgeslagenStaten()) opgeslagen.push_back(Sla(s, state.range(0)));
+  size_t next = 0;
+  for (auto _ : state) {
+    absl::StatusOr<internal::v1::JongereState> s = DecodeJongereState(opgeslagen[next++ % opgeslagen.size()]);
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StateDecode)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace inbeeld::signaling

@@ -10,10 +10,10 @@
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/kafka/topics.h"
 #include "inbeeld/observability/metrics.h"
-#include "inbeeld/util/config.h"
+#include "inbeeld/util/flags.h"
 #include "inbeeld/util/log.h"
 #include "inbeeld/util/process.h"
-#include "ingest_service.h"
+#include "inbeeld/ingest/ingest_service.h"
 #include "inbeeld/kafka/kafka_metrics.h"
 
 namespace inbeeld::ingest {
@@ -21,49 +21,73 @@ namespace {
 
 int Main(int argc, char** argv) {
   util::BlockShutdownSignals();
-  auto config = util::Config::Parse(
-      argc, argv,
-      {"kafka", "grpc-listen", "metrics-listen", "ready-file", "plaintext", "tls-cert", "tls-key", "tls-ca",
-       "pseudonym-secret", "log-level", "produce-timeout", "dedup-window", "kafka-config", "health-listen",
-       "holdback-group", "holdback-max-bytes", "holdback-max-records"});
-  if (!config.ok()) {
-    std::cerr << "inbeeld-ingest: " << config.status().message() << "\n";
-    return 2;
-  }
-  util::InitLogging("ingest", config->GetString("log-level", ""));
+  CLI::App app("The gRPC MeldingService in front of the four event topics.", "inbeeld-ingest");
+  util::ServiceFlags flags;
+  flags.Add(app, /*grpc=*/true);
+  absl::Duration produce_timeout = absl::Seconds(5);
+  int64_t dedup_window = 100000;
+  std::string bronnen_path = "bronnen.csv";
+  util::AddDuration(app, "produce-timeout", produce_timeout, "how long a request waits for Kafka's acknowledgement");
+  util::AddOption(app, "dedup-window", dedup_window, "recent event ids remembered to answer repeats")
+      ->check(util::IntegerIn(1));
+  util::AddOption(app, "bronnen", bronnen_path, "OINs allowed to publish (CSV; relative: below --config-dir; not read with --plaintext)");
+  // Holdback (docs/OPERATIONS.md, "Backlog and retention").
+  int64_t holdback_bytes = 0;
+  int64_t holdback_records = 0;
+  std::string holdback_group = "inbeeld-signaling";
+  util::AddOption(app, "holdback-max-bytes", holdback_bytes, "hold back new events past this backlog (0: off)")
+      ->check(util::IntegerIn(0));
+  util::AddOption(app, "holdback-max-records", holdback_records, "hold back new events past this many records (0: off)")
+      ->check(util::IntegerIn(0));
+  util::AddOption(app, "holdback-group", holdback_group, "the consumer group whose backlog counts");
+  if (auto exit = util::ParseFlags(app, argc, argv, std::cout, std::cerr)) return *exit;
+  util::InitLogging("ingest", flags.log_level);
   // Set but empty (an unfilled Kubernetes secret, `INBEELD_PSEUDONYM_SECRET=`)
   // is a deployment mistake, never a request for the development secret.
-  if (config->Has("pseudonym-secret") && config->GetString("pseudonym-secret", "").empty()) {
+  if (flags.PseudonymSecretSet() && flags.pseudonym_secret.empty()) {
     util::LogError("INBEELD_PSEUDONYM_SECRET / --pseudonym-secret is set but empty; refusing to start",
                    {{"hint", "set at least 16 (better 32) random bytes from the secret store"}});
     return 2;
   }
-  auto secret = identity::Pseudonymizer::Create(
-      config->GetString("pseudonym-secret", identity::Pseudonymizer::kDevelopmentSecret));
+  const std::string secret_value = flags.PseudonymSecretSet()
+                                       ? flags.pseudonym_secret
+                                       : std::string(identity::Pseudonymizer::kDevelopmentSecret);
+  auto secret = identity::Pseudonymizer::Create(secret_value);
   if (!secret.ok()) {
     util::LogError("bad configuration", {{"error", std::string(secret.status().message())}});
     return 2;
   }
-  if (!config->Has("pseudonym-secret")) {
+  // Also when passed explicitly (inbeeld run passes it to every service).
+  if (secret_value == identity::Pseudonymizer::kDevelopmentSecret) {
     util::LogWarn("using the development pseudonym secret; set INBEELD_PSEUDONYM_SECRET in production");
   }
-  auto timeout = config->GetDuration("produce-timeout", absl::Seconds(5));
-  auto window = config->GetInt("dedup-window", 100000);
-  auto plaintext = config->GetBool("plaintext", false);
-  if (!timeout.ok() || !window.ok() || !plaintext.ok()) {
-    util::LogError("bad configuration", {{"error", "see --produce-timeout, --dedup-window, --plaintext"}});
+  // Every file is checked before anything starts: a missing one is a
+  // configuration error (exit 2), not a runtime failure.
+  if (absl::Status s = flags.CheckTls(); !s.ok()) {
+    util::LogError("bad configuration", {{"error", std::string(s.message())}});
     return 2;
   }
-  auto metrics = observability::MetricsServer::Start(config->GetString("metrics-listen", "127.0.0.1:9464"));
+  std::optional<delivery::OrganisatieIdentiteit> bronnen;
+  if (!flags.tls.plaintext) {
+    // Only known schools, DUO and gemeenten publish (OIN in the client certificate).
+    auto loaded = delivery::OrganisatieIdentiteit::LoadCsv(flags.ConfigFile(bronnen_path));
+    if (!loaded.ok()) {
+      util::LogError("cannot load --bronnen", {{"path", flags.ConfigFile(bronnen_path)}, {"error", std::string(loaded.status().message())}});
+      return 2;
+    }
+    bronnen.emplace(std::move(*loaded));
+  }
+
+  auto metrics = observability::MetricsServer::Start(flags.metrics_listen);
   if (!metrics.ok()) {
     util::LogError("cannot start metrics", {{"error", std::string(metrics.status().message())}});
     return 1;
   }
   kafka::ClientOptions kopts;
-  kopts.bootstrap_servers = config->GetString("kafka", "");
+  kopts.bootstrap_servers = flags.kafka;
   kopts.client_id = "inbeeld-ingest";
   kopts.on_stats = kafka::ExportStats;
-  if (auto extra = kafka::ParseKafkaConfig(config->GetString("kafka-config", "")); extra.ok()) {
+  if (auto extra = kafka::ParseKafkaConfig(flags.kafka_config); extra.ok()) {
     kopts.extra = *extra;
   } else {
     util::LogError("bad --kafka-config", {{"error", std::string(extra.status().message())}});
@@ -71,22 +95,16 @@ int Main(int argc, char** argv) {
   }
   // Holdback (docs/OPERATIONS.md, "Backlog and retention"): created before
   // the producer, whose last delivery reports may still reach it.
-  auto holdback_bytes = config->GetInt("holdback-max-bytes", 0);
-  auto holdback_records = config->GetInt("holdback-max-records", 0);
-  if (!holdback_bytes.ok() || !holdback_records.ok() || *holdback_bytes < 0 || *holdback_records < 0) {
-    util::LogError("bad configuration", {{"error", "--holdback-max-bytes and --holdback-max-records must be >= 0"}});
-    return 2;
-  }
   std::unique_ptr<kafka::BacklogMonitor> backlog;
-  if (*holdback_bytes > 0 || *holdback_records > 0) {
+  if (holdback_bytes > 0 || holdback_records > 0) {
     kafka::BacklogOptions bo;
     bo.kafka = kopts;
     bo.kafka.client_id = "inbeeld-ingest-backlog";
     bo.kafka.on_stats = nullptr;
-    bo.group_id = config->GetString("holdback-group", "inbeeld-signaling");
+    bo.group_id = holdback_group;
     for (auto t : kafka::kEventTopics) bo.topics.emplace_back(t);
-    bo.max_backlog_bytes = *holdback_bytes;
-    bo.max_backlog_records = *holdback_records;
+    bo.max_backlog_bytes = holdback_bytes;
+    bo.max_backlog_records = holdback_records;
     auto started = kafka::BacklogMonitor::Start(bo);
     if (!started.ok()) {
       util::LogError("cannot start the backlog monitor", {{"error", std::string(started.status().message())}});
@@ -103,27 +121,15 @@ int Main(int argc, char** argv) {
     return 2;
   }
   util::SystemClock clock;
-  IngestOptions ingest_options{*timeout, static_cast<size_t>(*window), 10000, nullptr, backlog.get()};
-  std::optional<delivery::OrganisatieIdentiteit> bronnen;
-  if (!*plaintext) {
-    // Only known schools, DUO and gemeenten publish (OIN in the client certificate).
-    const std::string path = config->GetString("bronnen", INBEELD_DEFAULT_BRONNEN);
-    auto loaded = delivery::OrganisatieIdentiteit::LoadCsv(path);
-    if (!loaded.ok()) {
-      util::LogError("cannot load --bronnen", {{"path", path}, {"error", std::string(loaded.status().message())}});
-      return 2;
-    }
-    bronnen.emplace(std::move(*loaded));
-    ingest_options.bronnen = &*bronnen;
-  }
+  IngestOptions ingest_options{produce_timeout, static_cast<size_t>(dedup_window), 10000, nullptr, backlog.get()};
+  if (bronnen.has_value()) ingest_options.bronnen = &*bronnen;
   IngestService service(**producer, *secret, clock, ingest_options);
-  grpc_util::TlsOptions tls{*plaintext, config->GetString("tls-cert", ""), config->GetString("tls-key", ""),
-                            config->GetString("tls-ca", ""), true};
+  grpc_util::TlsOptions tls{flags.tls.plaintext, flags.tls.cert, flags.tls.key, flags.tls.ca, true};
   if (tls.plaintext) util::LogWarn("gRPC without TLS (--plaintext): local development only");
   grpc_util::ServerOptions server_options;
   server_options.service_names = {std::string(v1::MeldingService::service_full_name())};
-  server_options.health_listen = config->GetString("health-listen", "");
-  auto server = grpc_util::Server::Start(config->GetString("grpc-listen", "127.0.0.1:50051"), tls, {&service},
+  server_options.health_listen = flags.health_listen;
+  auto server = grpc_util::Server::Start(flags.grpc_listen, tls, {&service},
                                          server_options);
   if (!server.ok()) {
     util::LogError("cannot start gRPC", {{"error", std::string(server.status().message())}});
@@ -132,11 +138,11 @@ int Main(int argc, char** argv) {
   util::LogInfo("ingest ready", {{"grpc", (*server)->address()},
                                  {"metrics", (*metrics)->address()},
                                  {"health", (*server)->health_address()}});
-  if (config->Has("ready-file")) {
+  if (!flags.ready_file.empty()) {
     std::map<std::string, std::string> ready = {
         {"service", "ingest"}, {"grpc", (*server)->address()}, {"metrics", (*metrics)->address()}};
     if ((*server)->health_port() != 0) ready["health"] = (*server)->health_address();
-    if (auto s = util::WriteReadyFile(config->GetString("ready-file", ""), ready); !s.ok()) {
+    if (auto s = util::WriteReadyFile(flags.ready_file, ready); !s.ok()) {
       util::LogError("cannot write ready file", {{"error", std::string(s.message())}});
       return 1;
     }

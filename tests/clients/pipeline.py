@@ -78,7 +78,8 @@ def start(args):
         return 1
     ready = os.path.join(work, "inbeeld.ready")
     argv = ["timeout", "-k", "20", str(LIFETIME_S), os.path.join(args.bin_dir, "inbeeld"), "run",
-            f"--tls-dir={args.certs_dir}", f"--ready-file={ready}", f"--state-dir={os.path.join(work, 'state')}"]
+            f"--tls-dir={args.certs_dir}", f"--ready-file={ready}", f"--state-dir={os.path.join(work, 'state')}",
+            f"--config-dir={os.path.join(args.source_dir, 'deploy', 'config')}"]
     with open(os.path.join(work, "run.out"), "wb") as out, open(os.path.join(work, "run.err"), "wb") as err:
         proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                 cwd=args.source_dir, start_new_session=True)

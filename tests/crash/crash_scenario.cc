@@ -4,9 +4,9 @@
 #include <array>
 
 #include "absl/strings/str_cat.h"
-#include "demo_scenario.h"
+#include "inbeeld/cli/demo_scenario.h"
 #include "inbeeld/util/dates.h"
-#include "services/signaling/core/test_events.h"
+#include "services/signaling/core/tests/test_events.h"
 
 namespace inbeeld::crash {
 namespace {

@@ -22,7 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "child_process.h"
 #include "crash_scenario.h"
-#include "demo_scenario.h"
+#include "inbeeld/cli/demo_scenario.h"
 #include "gtest/gtest.h"
 #include "inbeeld/events/event_record.h"
 #include "inbeeld/identity/pseudonym.h"
@@ -32,7 +32,7 @@
 #include "inbeeld/kafka/topics.h"
 #include "inbeeld/util/dates.h"
 #include "inbeeld/v1/signaal.pb.h"
-#include "services/signaling/core/test_events.h"
+#include "services/signaling/core/tests/test_events.h"
 #include "signaling_under_test.h"
 
 namespace inbeeld::crash {

@@ -114,7 +114,9 @@ PY
     [ "$(count StatefulSet)" -ge 1 ] || fail "signaling must be a StatefulSet"
     [ "$(count Service)" -eq 4 ] || fail "expected 4 Services"
     [ "$(printf '%s\n' "$out" | grep -c '^ *grpc:$')" -eq 2 ] || fail "expected gRPC probes for ingest and delivery"
-    printf '%s\n' "$out" | grep -q 'organisaties.csv: |' || fail "routing table ConfigMap has no organisaties.csv"
+    for f in bronnen.csv organisaties.csv herindelingen.csv; do
+      printf '%s\n' "$out" | grep -q "^  $f: |" || fail "ConfigMap inbeeld-config-files has no $f"
+    done
     echo "kustomize build ok: $(printf '%s\n' "$out" | grep -c '^kind:') objects"
     ;;
 
@@ -135,13 +137,27 @@ PY
     done
     ;;
 
-  k8s_routing_tabel_in_sync)
-    deploy/k8s/sync-routing-tabel.sh --check
-    echo "deploy/k8s/routing-tabel matches deploy/config"
+  k8s_config_in_sync)
+    deploy/k8s/sync-config.sh --check
+    echo "deploy/k8s/config matches deploy/config"
+    ;;
+
+  image_files|compose_files|k8s_files|config_files_self_test)
+    # Every file a service reads is where it looks for it: in the image
+    # (deploy/Dockerfile's COPY/ENV), in compose, in the kustomize base.
+    need_yaml() { python3 -c 'import yaml' 2>/dev/null || { echo "SKIP: python3-yaml not installed"; exit "$SKIP"; }; }
+    need_yaml
+    case "$CHECK" in
+      image_files) what=dockerfile ;;
+      compose_files) what=compose ;;
+      k8s_files) what=k8s ;;
+      *) what=self-test ;;
+    esac
+    python3 "$HERE/check_config_files.py" "$what"
     ;;
 
   shell_syntax)
-    for f in deploy/kafka/create-topics.sh deploy/docker-entrypoint.sh deploy/k8s/sync-routing-tabel.sh deploy/prometheus/local-config.sh; do
+    for f in deploy/kafka/create-topics.sh deploy/docker-entrypoint.sh deploy/k8s/sync-config.sh deploy/prometheus/local-config.sh; do
       sh -n "$f" || fail "$f: syntax error"
       [ -x "$f" ] || fail "$f is not executable"
     done

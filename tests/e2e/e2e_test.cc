@@ -22,7 +22,7 @@
 #include "inbeeld/v1/melding_service.grpc.pb.h"
 #include "inbeeld/v1/signaal_service.grpc.pb.h"
 #include "integration_support.h"
-#include "subscribe_command.h"
+#include "inbeeld/cli/subscribe_command.h"
 
 namespace inbeeld::e2e {
 namespace {

@@ -22,6 +22,9 @@
 //             cursor: zero repeats required. A forgetful subscriber (resumes
 //             from the beginning) runs alongside and must be caught by that
 //             check (the broken variant).
+// - routing_overlap: routing killed as soon as it sent a batch while an
+//             earlier one was still in flight (pipelined: not yet
+//             acknowledged or not yet committed); same check as routing.
 // - both:     kills of either, at random.
 // CI runs one run per cell; the long matrix:
 //   INBEELD_CRASH_RUNS=20 INBEELD_CRASH_KILLS=8 build/tests/routing_delivery_crash_test
@@ -97,11 +100,12 @@ kafka::OutRecord SignalRecord(int run, int i, const Gemeente& gemeente) {
   return r;
 }
 
-enum class Cell { kRouting, kDelivery, kBoth };
+enum class Cell { kRouting, kRoutingOverlap, kDelivery, kBoth };
 
 std::string CellName(Cell c) {
   switch (c) {
     case Cell::kRouting: return "routing";
+    case Cell::kRoutingOverlap: return "routing_overlap";
     case Cell::kDelivery: return "delivery";
     case Cell::kBoth: return "both";
   }
@@ -169,7 +173,7 @@ void RoutingDeliveryCrashTest::Run(Cell cell, int run, int kills, RunFigures* fi
   ServiceProcess routing("inbeeld-routing",
                          {kafka, "--state-dir=" + dir.File("routing"), "--organisaties=" + config_dir + "/organisaties.csv",
                           "--herindelingen=" + config_dir + "/herindelingen.csv", "--metrics-listen=127.0.0.1:0",
-                          "--log-level=warn", "--batch-size=20", "--batch-timeout=20ms",
+                          "--log-level=warn", "--batch-size=20", "--batch-timeout=20ms", "--batches-in-flight=4",
                           std::string("--kafka-config=") + kKafkaConfig},
                          dir.path());
   ServiceProcess delivery("inbeeld-delivery",
@@ -214,14 +218,22 @@ void RoutingDeliveryCrashTest::Run(Cell cell, int run, int kills, RunFigures* fi
   };
 
   for (int k = 0; k < kills; ++k) {
-    const bool kill_routing = cell == Cell::kRouting || (cell == Cell::kBoth && rng() % 2 == 0);
+    const bool overlap = cell == Cell::kRoutingOverlap;
+    const bool kill_routing = cell == Cell::kRouting || overlap || (cell == Cell::kBoth && rng() % 2 == 0);
     ServiceProcess& victim = kill_routing ? routing : delivery;
-    const char* busy = kill_routing ? "inbeeld_routing_signals_routed_total" : "inbeeld_delivery_signals_sent_total";
+    const char* busy = overlap        ? "inbeeld_routing_batches_overlapped_total"
+                       : kill_routing ? "inbeeld_routing_signals_routed_total"
+                                      : "inbeeld_delivery_signals_sent_total";
     const double before = metric(victim, busy);
     produce_chunk(150 + static_cast<int>(rng() % 150));
     if (HasFatalFailure()) return;
     std::string when;
-    if (rng() % 2 == 0) {
+    if (overlap) {
+      until_moved(victim, busy, before);
+      // The kill must land while batches overlap, or the cell tests nothing.
+      ASSERT_GT(metric(victim, busy), before) << "routing never had two batches in flight";
+      when = "while batches overlap";
+    } else if (rng() % 2 == 0) {
       until_moved(victim, busy, before);
       when = "as soon as it was busy";
     } else {
@@ -246,7 +258,7 @@ void RoutingDeliveryCrashTest::Run(Cell cell, int run, int kills, RunFigures* fi
       absl::MutexLock lock(&address_mu);
       delivery_address = delivery.Ready("grpc");
     }
-    if (cell != Cell::kRouting) {
+    if (cell == Cell::kDelivery || cell == Cell::kBoth) {
       // The subscribers' own reconnect, in the middle of their stream.
       absl::SleepFor(absl::Milliseconds(rng() % 300));
       for (auto& [org, s] : subscribers) s->Reconnect();
@@ -294,7 +306,9 @@ TEST(CrashCheckTest, TheCheckCatchesALostARepeatedAndAForeignSignal) {
 
 TEST_P(RoutingDeliveryCrashTest, SubscribersReceiveExactlyTheReferenceSignals) {
   const int runs = EnvInt("INBEELD_CRASH_RUNS", 1);
-  const int kills = EnvInt("INBEELD_CRASH_KILLS", 4);
+  // The overlap cell: two kills keep it short (each restart waits for the
+  // killed member's session to expire).
+  const int kills = EnvInt("INBEELD_CRASH_KILLS", GetParam() == Cell::kRoutingOverlap ? 2 : 4);
   RunFigures total;
   const absl::Time began = absl::Now();
   for (int run = 0; run < runs && !HasFailure(); ++run) Run(GetParam(), run, kills, &total);
@@ -308,7 +322,7 @@ TEST_P(RoutingDeliveryCrashTest, SubscribersReceiveExactlyTheReferenceSignals) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cells, RoutingDeliveryCrashTest,
-                         ::testing::Values(Cell::kRouting, Cell::kDelivery, Cell::kBoth),
+                         ::testing::Values(Cell::kRouting, Cell::kRoutingOverlap, Cell::kDelivery, Cell::kBoth),
                          [](const auto& info) { return CellName(info.param); });
 
 }  // namespace

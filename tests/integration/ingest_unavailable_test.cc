@@ -8,7 +8,7 @@
 #include <string>
 
 #include "child_process.h"
-#include "demo_scenario.h"
+#include "inbeeld/cli/demo_scenario.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "integration_support.h"

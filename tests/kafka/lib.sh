@@ -9,6 +9,8 @@ if [ ! -f "$CLUSTER/bootstrap" ]; then
   exit 77
 fi
 BOOTSTRAP="$(cat "$CLUSTER/bootstrap")"
+# `inbeeld run` and the services read the repository's tables (default /etc/inbeeld).
+export INBEELD_CONFIG_DIR="${INBEELD_CONFIG_DIR:-$ROOT/deploy/config}"
 KCAT="$(command -v kcat || command -v kafkacat)"
 WORK="$(mktemp -d /tmp/inbeeld-kafka-test-XXXXXX)"
 PIDS=()
@@ -23,6 +25,13 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# fail_with_logs MESSAGE: fail, after the last lines of every log in WORK (it is removed on exit).
+fail_with_logs() {
+  local f
+  for f in "$WORK"/*.log "$WORK"/*.err; do [ -s "$f" ] && { echo "--- $f"; tail -5 "$f"; }; done
+  echo "FAIL: $*" >&2
+  exit 1
+}
 
 # partitions TOPIC: the topic's partition count from the cluster's metadata.
 partitions() { "$KCAT" -b "$BOOTSTRAP" -L -t "$1" -m 10 | sed -n 's/.* with \([0-9]*\) partitions:/\1/p'; }

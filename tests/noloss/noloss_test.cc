@@ -37,7 +37,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/common/school_year_mix.h"
-#include "demo_scenario.h"
+#include "inbeeld/cli/demo_scenario.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "inbeeld/kafka/backlog.h"
@@ -47,7 +47,7 @@
 #include "inbeeld/v1/melding_service.grpc.pb.h"
 #include "inbeeld/v1/signaal.pb.h"
 #include "integration_support.h"
-#include "services/signaling/replay/replay.h"
+#include "inbeeld/signaling/replay/replay.h"
 #include "child_process.h"
 
 namespace inbeeld {

@@ -1,7 +1,7 @@
 #include "ops_events.h"
 
 #include "absl/strings/str_cat.h"
-#include "demo_scenario.h"
+#include "inbeeld/cli/demo_scenario.h"
 #include "inbeeld/util/dates.h"
 
 namespace inbeeld::ops_test {

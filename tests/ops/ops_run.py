@@ -111,7 +111,8 @@ def start_inbeeld_run(procs, args, workdir, demo=True):
     """Starts `inbeeld run --plaintext` and returns its ready-file dict."""
     ready = os.path.join(workdir, "inbeeld.ready")
     argv = [os.path.join(args.bin_dir, "inbeeld"), "run", f"--demo={'true' if demo else 'false'}",
-            "--plaintext", f"--ready-file={ready}", f"--state-dir={os.path.join(workdir, 'state')}"]
+            "--plaintext", f"--ready-file={ready}", f"--state-dir={os.path.join(workdir, 'state')}",
+            f"--config-dir={os.path.join(args.source_dir, 'deploy', 'config')}"]
     run = procs.start("inbeeld-run", argv, workdir, cwd=args.source_dir)
 
     def read_ready():

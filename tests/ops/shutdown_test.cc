@@ -21,7 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "child_process.h"
-#include "demo_scenario.h"
+#include "inbeeld/cli/demo_scenario.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "inbeeld/identity/pseudonym.h"

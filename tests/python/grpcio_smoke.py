@@ -91,7 +91,9 @@ def start_run(bin_dir, work):
     err = open(os.path.join(work, "run.err"), "wb")
     proc = subprocess.Popen(
         [os.path.join(bin_dir, "inbeeld"), "run", "--demo=false", "--plaintext", "--ready-file=" + ready,
-         "--state-dir=" + os.path.join(work, "state")],
+         "--state-dir=" + os.path.join(work, "state"),
+         # The repository's tables (WORKING_DIRECTORY is the source tree).
+         "--config-dir=" + os.path.abspath(os.path.join("deploy", "config"))],
         stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
     out.close()
     err.close()

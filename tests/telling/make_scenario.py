@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes telling_2023_2024.events.jsonl: 17 jongeren that together exercise
 every column of the leerplichttelling (docs/TELLING.md). The expected figures
-are computed by hand in services/signaling/telling/telling_test.cc.
+are computed by hand in services/signaling/telling/tests/telling_test.cc.
 A jongere known only from a vrijstelling also gets a BRP verhuizing on the same
 day, so its woongemeente does not depend on how the vrijstelling's granting
 gemeente is weighed."""

@@ -46,6 +46,25 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::str
   child->err_path_ = log_prefix + ".err";
   std::vector<std::string> argv_s = {path};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
+  // The service binaries read their files below INBEELD_CONFIG_DIR and keep
+  // state below INBEELD_DATA_DIR (default /etc/inbeeld, /var/lib/inbeeld):
+  // tests give them the repository's deploy/config and the test's own
+  // directory, unless the test's environment (or a flag) says otherwise.
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e != nullptr; ++e) env_s.emplace_back(*e);
+  if (std::getenv("INBEELD_CONFIG_DIR") == nullptr) {
+    env_s.push_back("INBEELD_CONFIG_DIR=" + SourceDir() + "/deploy/config");
+  }
+  if (std::getenv("INBEELD_DATA_DIR") == nullptr) {
+    const size_t slash = log_prefix.rfind('/');
+    env_s.push_back("INBEELD_DATA_DIR=" + (slash == std::string::npos ? std::string(".") : log_prefix.substr(0, slash)));
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
@@ -60,10 +79,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::str
     dup2(err, 2);
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(path.c_str(), argv.data());
+    execve(path.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   setpgid(pid, pid);

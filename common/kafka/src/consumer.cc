@@ -29,6 +29,9 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
                       {"group.id", options_.group_id},
                       {"enable.auto.commit", "false"},
                       {"enable.auto.offset.store", "false"},
+                      // Records of an aborted transaction (--exactly-once=transactions upstream) are never
+                      // read; those of an open one only once committed. librdkafka's default, said here.
+                      {"isolation.level", "read_committed"},
                       // A start offset that is gone is a gap, reported by
                       // Poll; "earliest" would skip the lost records silently.
                       {"auto.offset.reset", "error"},

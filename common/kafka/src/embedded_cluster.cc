@@ -59,6 +59,11 @@ class MockCluster final : public EmbeddedCluster {
     return absl::OkStatus();
   }
 
+  void FailProduceRequests(int count) override {
+    std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count), RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+    rd_kafka_mock_push_request_errors_array(cluster_, 0 /* Produce */, errors.size(), errors.data());
+  }
+
  private:
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_mock_cluster_t* cluster_ = nullptr;

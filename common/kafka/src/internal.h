@@ -33,6 +33,9 @@ inline absl::Status ToStatus(RdKafka::ErrorCode err, std::string_view context) {
       return absl::NotFoundError(msg);
     case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
       return absl::ResourceExhaustedError(msg);
+    case RdKafka::ERR__FATAL:
+      // The producer replaces itself (producer.cc): produce the record again.
+      return absl::AbortedError(msg);
     default:
       return absl::InternalError(msg);
   }

@@ -6,11 +6,15 @@
 namespace inbeeld::kafka {
 
 absl::Status ReadPartitionToEnd(const ClientOptions& options, const TopicPartition& tp, int64_t from_offset,
-                                const std::function<void(const InRecord&)>& fn, absl::Duration timeout) {
+                                const std::function<void(const InRecord&)>& fn, absl::Duration timeout,
+                                int64_t* next_offset) {
   // librdkafka's KafkaConsumer wants a group id even when it only assigns;
   // nothing is ever committed under it.
   auto conf = internal::MakeConf(options, {{"group.id", "inbeeld-partition-reader"},
                                            {"enable.auto.commit", "false"},
+                                           // A changelog or signal written in an aborted transaction
+                                           // never happened; the end is the last stable offset.
+                                           {"isolation.level", "read_committed"},
                                            {"enable.partition.eof", "true"}});
   if (!conf.ok()) return conf.status();
   std::string err;
@@ -33,6 +37,7 @@ absl::Status ReadPartitionToEnd(const ClientOptions& options, const TopicPartiti
     CountLostRecords(tp.topic, low - from_offset);
   }
   const int64_t start = std::max(from_offset, low);
+  if (next_offset != nullptr) *next_offset = start;
   if (start >= high) {
     consumer->close();
     return absl::OkStatus();
@@ -59,6 +64,7 @@ absl::Status ReadPartitionToEnd(const ClientOptions& options, const TopicPartiti
     }
     InRecord r = internal::ToInRecord(*msg);
     next = r.offset + 1;
+    if (next_offset != nullptr) *next_offset = next;
     fn(r);
   }
   consumer->close();

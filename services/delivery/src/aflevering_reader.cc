@@ -131,6 +131,9 @@ absl::StatusOr<Connection> Connect(const kafka::ClientOptions& options, const st
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
       {"enable.partition.eof", "false"},
+      // Routing with --exactly-once=transactions: a batch it aborted (a crash before its commit) is never
+      // delivered. (librdkafka's default, said here: a subscriber must not see it.)
+      {"isolation.level", "read_committed"},
       // A cursor older than the retention is OUT_OF_RANGE for the
       // subscriber (Open checks it, Poll catches deletion while reading);
       // never a silent jump to the oldest record kept.

@@ -17,7 +17,7 @@
 #include "inbeeld/kafka/embedded_cluster.h"
 #include "inbeeld/kafka/topics.h"
 #include "inbeeld/v1/signaal.pb.h"
-#include "subscribe_command.h"
+#include "inbeeld/cli/subscribe_command.h"
 #include "test_certs.h"
 
 extern char** environ;

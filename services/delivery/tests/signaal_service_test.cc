@@ -12,7 +12,7 @@
 #include "inbeeld/kafka/embedded_cluster.h"
 #include "inbeeld/kafka/topics.h"
 #include "prometheus/registry.h"
-#include "subscribe_command.h"
+#include "inbeeld/cli/subscribe_command.h"
 #include "test_certs.h"
 
 namespace inbeeld::delivery {
@@ -495,7 +495,7 @@ TEST_F(SignaalServiceTest, SubscribeCommandFailsClearlyWhenRefused) {
        "--tls-cert=" + Certs().Cert(kOrgA), "--tls-key=" + Certs().Key(kOrgA),
        "--tls-ca=" + Certs().ca, "--max=1", "--timeout=60s"},
       out, err);
-  EXPECT_EQ(rc, 2);
+  EXPECT_EQ(rc, 1);
   EXPECT_NE(err.str().find("PERMISSION_DENIED"), std::string::npos) << err.str();
   EXPECT_TRUE(out.str().empty());
 }

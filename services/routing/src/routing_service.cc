@@ -43,6 +43,12 @@ struct RoutingService::Metrics {
                 .Name("inbeeld_kafka_dlq_records_total")
                 .Help("Records sent to a dead-letter topic, by source topic.")
                 .Register(registry)),
+        overlapped(prometheus::BuildCounter()
+                       .Name("inbeeld_routing_batches_overlapped_total")
+                       .Help("Batches routed and sent while an earlier batch was still in flight "
+                             "(outputs not yet acknowledged, or not yet committed)")
+                       .Register(registry)
+                       .Add({})),
         info(prometheus::BuildGauge()
                  .Name("inbeeld_routing_gemeente_organisatie_info")
                  .Help("1 per (gemeente, organisatie) pair of the loaded organisation table")
@@ -53,16 +59,9 @@ struct RoutingService::Metrics {
   prometheus::Counter& ambiguous;
   prometheus::Counter& duplicates;
   prometheus::Family<prometheus::Counter>& dlq;
+  prometheus::Counter& overlapped;
   prometheus::Family<prometheus::Gauge>& info;
   std::vector<prometheus::Gauge*> info_gauges;
-};
-
-struct RoutingService::Uitkomst {
-  std::map<std::string, int> routed;  // organisation id → copies
-  int unknown = 0;
-  int ambiguous = 0;
-  int duplicates = 0;
-  std::map<std::string, int> dlq;  // source topic → records
 };
 
 RoutingService::RoutingService(RoutingServiceOptions options, RoutingStore& store,
@@ -88,7 +87,8 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
   kafka::ClientOptions producer_options = self->options_.kafka;
   producer_options.client_id = absl::StrCat(A(self->options_.kafka.client_id), "-routing");
   absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
-      kafka::Producer::Create(producer_options);
+      self->options_.producer_factory ? self->options_.producer_factory(producer_options)
+                                      : kafka::Producer::Create(producer_options, self->options_.transactions);
   if (!producer.ok()) return producer.status();
   self->producer_ = *std::move(producer);
 
@@ -126,6 +126,10 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
 }
 
 void RoutingService::OnRevoke(const std::vector<kafka::TopicPartition>& partitions) {
+  // Batches in flight may hold these partitions' records: commit them while
+  // the partitions are still ours (a failure is kept in failure_ and ends the
+  // loop; nothing uncommitted is lost, the next owner repeats it).
+  (void)Drain();
   // Nothing of the collected batch was produced yet (that happens after
   // Poll): dropping the records is safe, their offsets were not committed.
   std::set<kafka::TopicPartition> revoked(partitions.begin(), partitions.end());
@@ -142,8 +146,13 @@ void RoutingService::Start() {
 }
 
 void RoutingService::Loop() {
-  while (!stop_.load()) {
-    absl::StatusOr<int> n = RunBatch();
+  while (true) {
+    // Stopping: the batches in flight finish first.
+    absl::StatusOr<int> n = stop_.load() ? Drain() : RunBatch();
+    if (n.ok() && stop_.load() && in_flight_.empty()) {
+      CommitGroupOffsets();
+      return;
+    }
     if (!n.ok()) {
       util::LogError("routing loop stopped", {{"error", std::string(n.status().message())}});
       absl::MutexLock lock(&mu_);
@@ -174,18 +183,56 @@ absl::Status RoutingService::status() {
 }
 
 absl::StatusOr<int> RoutingService::RunBatch() {
+  if (!failure_.ok()) return failure_;
+  int committed = 0;
+  auto fail = [this](absl::Status s) {
+    if (failure_.ok()) failure_ = s;
+    return s;
+  };
   pending_.clear();
   const absl::Time deadline = absl::Now() + options_.max_batch_time;
   while (static_cast<int>(pending_.size()) < options_.max_batch_records && !stop_.load()) {
+    // Batches in flight are committed while this one fills (cheap when
+    // nothing was acknowledged yet); the poll then waits only briefly.
+    if (!in_flight_.empty()) {
+      absl::StatusOr<int> n = Advance(/*wait=*/false);
+      if (!n.ok()) return n.status();
+      committed += *n;
+    }
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) break;
-    absl::StatusOr<std::optional<kafka::InRecord>> record =
-        consumer_->Poll(std::min(left, absl::Milliseconds(100)));
-    if (!record.ok()) return record.status();
+    const absl::Duration wait = std::min(left, in_flight_.empty() ? absl::Milliseconds(100) : absl::Milliseconds(5));
+    absl::StatusOr<std::optional<kafka::InRecord>> record = consumer_->Poll(wait);
+    if (!record.ok()) return fail(record.status());
+    // The revoke hook (inside Poll) drains; its failure ends the loop.
+    if (!failure_.ok()) return failure_;
     if (record->has_value()) pending_.push_back(**std::move(record));
   }
-  if (pending_.empty()) return 0;
-  return ProcessBatch(std::move(pending_));
+  if (pending_.empty()) {
+    // Nothing new: let the batches in flight finish rather than wait for
+    // the window to fill.
+    absl::StatusOr<int> n = Drain();
+    if (!n.ok()) return n.status();
+    CommitGroupOffsets();
+    return committed + *n;
+  }
+  if (absl::Status s = Route(std::move(pending_)); !s.ok()) return fail(s);
+  pending_.clear();
+  while (static_cast<int>(in_flight_.size()) >= std::max(options_.batches_in_flight, 1)) {
+    absl::StatusOr<int> n = Advance(/*wait=*/true);
+    if (!n.ok()) return n.status();
+    committed += *n;
+  }
+  CommitGroupOffsets();
+  return committed;
+}
+
+void RoutingService::CommitGroupOffsets() {
+  if (lag_offsets_.empty()) return;
+  if (absl::Status s = consumer_->CommitOffsets(lag_offsets_); !s.ok()) {
+    util::LogWarn("group offset commit failed (lag metrics only)", {{"error", std::string(s.message())}});
+  }
+  lag_offsets_.clear();
 }
 
 kafka::OutRecord RoutingService::DeadLetter(const kafka::InRecord& record,
@@ -202,18 +249,29 @@ kafka::OutRecord RoutingService::DeadLetter(const kafka::InRecord& record,
   return out;
 }
 
-absl::StatusOr<int> RoutingService::ProcessBatch(std::vector<kafka::InRecord> batch) {
+absl::StatusOr<bool> RoutingService::AlreadyRouted(const std::string& signaal_id,
+                                                   const std::set<std::string>& in_batch) const {
+  if (in_batch.count(signaal_id) > 0) return true;
+  // Routed by a batch in flight: not in the store yet, but its outputs are
+  // on their way and it commits before any later batch.
+  for (const InFlight& batch : in_flight_) {
+    if (batch.routed.count(signaal_id) > 0) return true;
+  }
+  return store_.IsRouted(signaal_id);
+}
+
+absl::Status RoutingService::Route(std::vector<kafka::InRecord> batch) {
   std::shared_ptr<const OrganisatieTabel> tabel = bron_();
   RefreshInfo(tabel);
 
-  Uitkomst uitkomst;
-  std::vector<kafka::OutRecord> outputs;
-  std::vector<std::string> routed_ids;
-  std::set<std::string> in_batch;
-  std::map<kafka::TopicPartition, int64_t> next_offsets;
+  InFlight routed;
+  Uitkomst& uitkomst = routed.uitkomst;
+  std::vector<kafka::OutRecord>& outputs = routed.outputs;
+  std::set<std::string>& in_batch = routed.routed;
+  routed.records = static_cast<int>(batch.size());
 
   for (const kafka::InRecord& record : batch) {
-    int64_t& next = next_offsets[{record.topic, record.partition}];
+    int64_t& next = routed.next_offsets[{record.topic, record.partition}];
     next = std::max(next, record.offset + 1);
 
     v1::Signaal signaal;
@@ -227,11 +285,7 @@ absl::StatusOr<int> RoutingService::ProcessBatch(std::vector<kafka::InRecord> ba
       ++uitkomst.dlq[record.topic];
       continue;
     }
-    if (in_batch.count(signaal.signaal_id()) > 0) {
-      ++uitkomst.duplicates;
-      continue;
-    }
-    absl::StatusOr<bool> seen = store_.IsRouted(signaal.signaal_id());
+    absl::StatusOr<bool> seen = AlreadyRouted(signaal.signaal_id(), in_batch);
     if (!seen.ok()) return seen.status();
     if (*seen) {
       ++uitkomst.duplicates;
@@ -257,29 +311,80 @@ absl::StatusOr<int> RoutingService::ProcessBatch(std::vector<kafka::InRecord> ba
     if (routering->onbekend) ++uitkomst.unknown;
     if (routering->ambigu) ++uitkomst.ambiguous;
     in_batch.insert(signaal.signaal_id());
-    routed_ids.push_back(signaal.signaal_id());
+    routed.routed_ids.push_back(signaal.signaal_id());
   }
 
-  // Outputs first, acknowledged; only then the state. A batch Kafka did not
-  // acknowledge is produced again: its repeats carry the same signaal_ids.
-  while (true) {
-    absl::Status produced = ProduceAll(outputs);
-    if (produced.ok()) break;
-    util::LogError("aflevering not acknowledged, producing the batch again",
-                   {{"error", std::string(produced.message())},
-                    {"records", absl::StrCat(outputs.size())}});
-    if (stop_.load()) {
-      // Shutting down: leave the batch uncommitted; the restart repeats it.
-      return produced;
+  if (producer_->Transactional()) {
+    // One batch in flight: its transaction is committed (acknowledged)
+    // before the next batch is polled.
+    if (absl::Status s = ProduceTransaction(routed.outputs); !s.ok()) return s;
+    routed.sent = BatchOutputs::AlreadyAcknowledged();
+  } else {
+    // Outputs first; the commit waits for their acknowledgement (Advance).
+    routed.sent = BatchOutputs::Send(*producer_, routed.outputs, absl::Now() + options_.flush_timeout);
+  }
+  if (!in_flight_.empty()) metrics_->overlapped.Increment();
+  in_flight_.push_back(std::move(routed));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> RoutingService::Advance(bool wait) {
+  if (!failure_.ok()) return failure_;
+  int committed = 0;
+  while (!in_flight_.empty()) {
+    InFlight& oldest = in_flight_.front();
+    absl::StatusOr<bool> acknowledged = oldest.sent->Acknowledged();
+    if (!acknowledged.ok()) {
+      // A batch Kafka did not acknowledge is produced again: its repeats
+      // carry the same signaal_ids. So is every later one, so that the last
+      // copy of each output is in routing order again.
+      util::LogError("aflevering not acknowledged, producing the batches in flight again",
+                     {{"error", std::string(acknowledged.status().message())},
+                      {"batches", absl::StrCat(in_flight_.size())}});
+      if (stop_.load()) {
+        // Shutting down: leave them uncommitted; the restart repeats them.
+        failure_ = acknowledged.status();
+        return failure_;
+      }
+      absl::SleepFor(kRetryBackoff);
+      for (InFlight& batch : in_flight_) {
+        batch.sent = BatchOutputs::Send(*producer_, batch.outputs, absl::Now() + options_.flush_timeout);
+      }
+      continue;
     }
-    absl::SleepFor(kRetryBackoff);
+    if (!*acknowledged) {
+      if (!wait || committed > 0) return committed;
+      oldest.sent->AwaitAcknowledged();
+      continue;
+    }
+    if (absl::Status s = Commit(oldest); !s.ok()) {
+      failure_ = s;
+      return s;
+    }
+    committed += oldest.records;
+    in_flight_.pop_front();
   }
-  if (absl::Status s = store_.Commit(routed_ids, next_offsets); !s.ok()) return s;
-  if (absl::Status s = consumer_->CommitOffsets(next_offsets); !s.ok()) {
-    util::LogWarn("group offset commit failed (lag metrics only)",
-                  {{"error", std::string(s.message())}});
-  }
+  return committed;
+}
 
+absl::StatusOr<int> RoutingService::Drain() {
+  int committed = 0;
+  while (!in_flight_.empty()) {
+    absl::StatusOr<int> n = Advance(/*wait=*/true);
+    if (!n.ok()) return n.status();
+    committed += *n;
+  }
+  if (!failure_.ok()) return failure_;
+  return committed;
+}
+
+absl::Status RoutingService::Commit(InFlight& batch) {
+  // Every output of this batch is acknowledged and every earlier batch is
+  // committed: its dedupe entries and offsets may be stored.
+  if (absl::Status s = store_.Commit(batch.routed_ids, batch.next_offsets); !s.ok()) return s;
+  for (const auto& [tp, next] : batch.next_offsets) lag_offsets_[tp] = next;
+
+  const Uitkomst& uitkomst = batch.uitkomst;
   for (const auto& [org, n] : uitkomst.routed) {
     metrics_->routed.Add({{"organisatie", org}}).Increment(n);
   }
@@ -291,10 +396,42 @@ absl::StatusOr<int> RoutingService::ProcessBatch(std::vector<kafka::InRecord> ba
     util::LogWarn("records sent to the dead-letter topic",
                   {{"topic", topic}, {"records", absl::StrCat(n)}});
   }
-  return static_cast<int>(batch.size());
+  return absl::OkStatus();
+}
+
+absl::Status RoutingService::ProduceTransaction(const std::vector<kafka::OutRecord>& outputs) {
+  // A transaction that did not commit is aborted and produced again: its
+  // repeats carry the same signaal_ids.
+  while (true) {
+    absl::Status produced = ProduceAll(outputs);
+    if (produced.ok()) return produced;
+    // Fenced: a newer instance with this transactional.id runs; this one ends.
+    if (absl::IsFailedPrecondition(produced)) return produced;
+    util::LogError("aflevering not acknowledged, producing the batch again",
+                   {{"error", std::string(produced.message())},
+                    {"records", absl::StrCat(outputs.size())}});
+    // Shutting down: leave the batch uncommitted; the restart repeats it.
+    if (stop_.load()) return produced;
+    absl::SleepFor(kRetryBackoff);
+  }
 }
 
 absl::Status RoutingService::ProduceAll(const std::vector<kafka::OutRecord>& records) {
+  if (producer_->Transactional()) {
+    // One transaction per attempt: begin before the outputs, commit instead of the flush, abort on failure
+    // (its records never reach a read_committed reader; the retry produces the batch again).
+    if (absl::Status s = producer_->BeginTransaction(); !s.ok()) return s;
+    absl::Status s = ProduceAndFlush(records);
+    if (s.ok()) s = producer_->CommitTransaction();
+    if (!s.ok()) {
+      if (absl::Status a = producer_->AbortTransaction(); !a.ok()) return a;
+    }
+    return s;
+  }
+  return ProduceAndFlush(records);
+}
+
+absl::Status RoutingService::ProduceAndFlush(const std::vector<kafka::OutRecord>& records) {
   for (const kafka::OutRecord& record : records) {
     absl::Status s = producer_->Produce(record, [](const kafka::DeliveryReport&) {});
     if (!s.ok()) {
@@ -321,6 +458,11 @@ void RoutingService::RefreshInfo(const std::shared_ptr<const OrganisatieTabel>& 
         metrics_->info.Add({{"gemeente", gemeente}, {"organisatie", organisatie}});
     g.Set(1);
     metrics_->info_gauges.push_back(&g);
+    // Every organisation's counter exists from the start, at 0: increase()
+    // over a series that appears with its first signal misses that signal
+    // (the alert InBeeldNoSubscriberForOrganisation would not see a first
+    // burst). Counters stay when the table changes.
+    metrics_->routed.Add({{"organisatie", organisatie}});
   }
   info_tabel_ = tabel;
 }

@@ -12,12 +12,16 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "inbeeld/kafka/backlog.h"
 #include "inbeeld/kafka/embedded_cluster.h"
 #include "inbeeld/kafka/topics.h"
 #include "prometheus/registry.h"
@@ -65,6 +69,94 @@ class FailingStore final : public RoutingStore {
   RoutingStore& inner_;
 };
 
+// Delegates to a real producer but holds every delivery report until the
+// test releases it: the test decides when Kafka "acknowledged" what.
+class HoldingProducer final : public kafka::Producer {
+ public:
+  explicit HoldingProducer(std::unique_ptr<kafka::Producer> inner) : inner_(std::move(inner)) {}
+  absl::Status Produce(kafka::OutRecord record,
+                       std::function<void(const kafka::DeliveryReport&)> on_delivery) override {
+    v1::Signaal s;
+    std::string id = s.ParseFromString(record.value) ? s.signaal_id() : "";
+    {
+      absl::MutexLock lock(&mu_);
+      produced_.push_back(id);
+    }
+    return inner_->Produce(std::move(record), [this, id, on_delivery](const kafka::DeliveryReport& r) {
+      absl::MutexLock lock(&mu_);
+      held_.push_back({id, r, on_delivery});
+    });
+  }
+  absl::StatusOr<kafka::DeliveryReport> ProduceSync(kafka::OutRecord record, absl::Duration timeout) override {
+    return inner_->ProduceSync(std::move(record), timeout);
+  }
+  absl::Status Flush(absl::Duration timeout) override { return inner_->Flush(timeout); }
+  int OutstandingMessages() const override { return inner_->OutstandingMessages(); }
+
+  // signaal_ids of the records produced so far, in order.
+  std::vector<std::string> Produced() {
+    absl::MutexLock lock(&mu_);
+    return produced_;
+  }
+  // Waits (bounded) until `n` reports are held.
+  bool AwaitHeld(size_t n) {
+    for (int round = 0; round < kMaxRounds * 5; ++round) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (held_.size() >= n) return true;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  }
+  // Hands the held reports of `signaal_id` to the service.
+  void Release(const std::string& signaal_id) {
+    std::vector<Held> out;
+    {
+      absl::MutexLock lock(&mu_);
+      for (auto it = held_.begin(); it != held_.end();) {
+        if (it->id == signaal_id) {
+          out.push_back(std::move(*it));
+          it = held_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (Held& h : out) h.on_delivery(h.report);
+  }
+
+ private:
+  struct Held {
+    std::string id;
+    kafka::DeliveryReport report;
+    std::function<void(const kafka::DeliveryReport&)> on_delivery;
+  };
+  std::unique_ptr<kafka::Producer> inner_;
+  absl::Mutex mu_;
+  std::vector<std::string> produced_ ABSL_GUARDED_BY(mu_);
+  std::vector<Held> held_ ABSL_GUARDED_BY(mu_);
+};
+
+// Delegates to a real store and records every commit.
+class RecordingStore final : public RoutingStore {
+ public:
+  explicit RecordingStore(RoutingStore& inner) : inner_(inner) {}
+  absl::StatusOr<bool> IsRouted(std::string_view id) const override { return inner_.IsRouted(id); }
+  absl::StatusOr<std::optional<int64_t>> NextOffset(const kafka::TopicPartition& tp) const override {
+    return inner_.NextOffset(tp);
+  }
+  absl::Status Commit(const std::vector<std::string>& ids,
+                      const std::map<kafka::TopicPartition, int64_t>& offsets) override {
+    commits.push_back({ids, offsets});
+    return inner_.Commit(ids, offsets);
+  }
+  std::vector<std::pair<std::vector<std::string>, std::map<kafka::TopicPartition, int64_t>>> commits;
+
+ private:
+  RoutingStore& inner_;
+};
+
 class RoutingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -107,11 +199,13 @@ class RoutingServiceTest : public ::testing::Test {
     return o;
   }
 
-  std::unique_ptr<RoutingService> NewService(RoutingStore& store) {
+  std::unique_ptr<RoutingService> NewService(RoutingStore& store,
+                                            std::function<void(RoutingServiceOptions&)> adjust = {}) {
     RoutingServiceOptions options;
     options.kafka = Client();
     options.session_timeout_ms = 6000;
     options.max_batch_time = absl::Milliseconds(300);
+    if (adjust) adjust(options);
     auto service = RoutingService::Create(options, store, [this] { return tabel_; }, registry_);
     EXPECT_TRUE(service.ok()) << service.status();
     return service.ok() ? *std::move(service) : nullptr;
@@ -212,6 +306,30 @@ TEST_F(RoutingServiceTest, DlqCounterOfTheInputTopicExistsAtZero) {
     }
   }
   EXPECT_TRUE(found);
+  EXPECT_TRUE(service->Stop().ok());
+}
+
+// increase() misses the first increment of a series that appears with it:
+// every organisation of the table has its routed counter at 0 from the start.
+TEST_F(RoutingServiceTest, RoutedCounterOfEveryOrganisationExistsAtZero) {
+  auto service = NewService(*store_);
+  ASSERT_NE(service, nullptr);
+  std::set<std::string> organisaties;
+  for (const OrganisatieRegel& regel : tabel_->regels()) {
+    organisaties.insert(regel.organisatie_id);
+    organisaties.insert(regel.achttien_plus_organisatie_id);
+  }
+  ASSERT_FALSE(organisaties.empty());
+  std::set<std::string> at_zero;
+  for (const auto& family : registry_.Collect()) {
+    if (family.name != "inbeeld_routing_signals_routed_total") continue;
+    for (const auto& m : family.metric) {
+      if (m.label.size() == 1 && m.label[0].name == "organisatie" && m.counter.value == 0) {
+        at_zero.insert(m.label[0].value);
+      }
+    }
+  }
+  EXPECT_EQ(at_zero, organisaties);
   EXPECT_TRUE(service->Stop().ok());
 }
 
@@ -338,6 +456,130 @@ TEST_F(RoutingServiceTest, RestartResumesFromStoredOffsets) {
   EXPECT_EQ(Counter("inbeeld_routing_duplicates_total"), 1);
 }
 
+// Pipelined: a signal repeated in a later batch while the batch that routed
+// it is still in flight (not acknowledged, not committed) is routed once; and
+// commits stay in batch order, each after its own outputs were acknowledged,
+// even when a later batch is acknowledged first.
+TEST_F(RoutingServiceTest, BatchesInFlightDedupeAndCommitInOrder) {
+  RecordingStore recording(*store_);
+  HoldingProducer* holding = nullptr;
+  auto service = NewService(recording, [&](RoutingServiceOptions& o) {
+    o.batches_in_flight = 4;
+    o.max_batch_records = 1;  // one record per batch: three batches
+    o.max_batch_time = absl::Seconds(10);  // a poll waits for its record
+    o.producer_factory = [&](const kafka::ClientOptions& c) -> absl::StatusOr<std::unique_ptr<kafka::Producer>> {
+      auto inner = kafka::Producer::Create(c);
+      if (!inner.ok()) return inner.status();
+      auto p = std::make_unique<HoldingProducer>(*std::move(inner));
+      holding = p.get();
+      return std::unique_ptr<kafka::Producer>(std::move(p));
+    };
+  });
+  ASSERT_NE(service, nullptr);
+  ASSERT_NE(holding, nullptr);
+  // One key: one partition, read in this order.
+  const std::string key(64, 'k');
+  ProduceRaw(key, MakeSignaal("i1", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0363").SerializeAsString());
+  ProduceRaw(key, MakeSignaal("i1", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0363").SerializeAsString());
+  ProduceRaw(key, MakeSignaal("i2", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0599").SerializeAsString());
+
+  // Three batches routed, none acknowledged: nothing committed.
+  for (int batch = 0; batch < 3; ++batch) {
+    auto committed = service->RunBatch();
+    ASSERT_TRUE(committed.ok()) << committed.status();
+    EXPECT_EQ(*committed, 0);
+  }
+  // The repeat of i1 (batch 2) found i1 in batch 1, which is in flight.
+  EXPECT_THAT(holding->Produced(), ::testing::ElementsAre("i1", "i2"));
+  ASSERT_TRUE(holding->AwaitHeld(2));
+
+  // Batch 3 acknowledged first (batch 2 had nothing to send): neither may
+  // commit before batch 1.
+  holding->Release("i2");
+  auto committed = service->CommitAcknowledged();
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  EXPECT_EQ(*committed, 0);
+  EXPECT_TRUE(recording.commits.empty());
+
+  holding->Release("i1");
+  committed = service->CommitAcknowledged();
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  EXPECT_EQ(*committed, 3);
+  ASSERT_EQ(recording.commits.size(), 3u);
+  EXPECT_THAT(recording.commits[0].first, ::testing::ElementsAre("i1"));
+  EXPECT_THAT(recording.commits[1].first, ::testing::IsEmpty());
+  EXPECT_THAT(recording.commits[2].first, ::testing::ElementsAre("i2"));
+  int64_t previous = -1;
+  for (const auto& [ids, offsets] : recording.commits) {
+    ASSERT_EQ(offsets.size(), 1u);
+    EXPECT_EQ(offsets.begin()->second, previous < 0 ? offsets.begin()->second : previous + 1);
+    previous = offsets.begin()->second;
+  }
+  EXPECT_EQ(Counter("inbeeld_routing_duplicates_total"), 1);
+  EXPECT_EQ(Counter("inbeeld_routing_batches_overlapped_total"), 2);
+  EXPECT_TRUE(service->Stop().ok());
+  EXPECT_THAT(Destinations(ReadAll(std::string(kafka::kTopicAflevering), 2)),
+              UnorderedElementsAre("i1->rmc-21", "i2->rmc-29"));
+}
+
+// --batches-in-flight=1 is the stop-and-wait loop: every batch is committed
+// before RunBatch returns.
+TEST_F(RoutingServiceTest, OneBatchInFlightCommitsEachBatchBeforeTheNext) {
+  auto service = NewService(*store_, [](RoutingServiceOptions& o) {
+    o.batches_in_flight = 1;
+    o.max_batch_records = 1;
+    o.max_batch_time = absl::Seconds(10);
+  });
+  ASSERT_NE(service, nullptr);
+  const std::string key(64, 'k');
+  ProduceRaw(key, MakeSignaal("w1", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0363").SerializeAsString());
+  ProduceRaw(key, MakeSignaal("w2", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0363").SerializeAsString());
+  for (const char* id : {"w1", "w2"}) {
+    auto committed = service->RunBatch();
+    ASSERT_TRUE(committed.ok()) << committed.status();
+    EXPECT_EQ(*committed, 1);
+    auto routed = store_->IsRouted(id);
+    ASSERT_TRUE(routed.ok());
+    EXPECT_TRUE(*routed) << id;
+  }
+  EXPECT_EQ(Counter("inbeeld_routing_batches_overlapped_total"), 0);
+  EXPECT_TRUE(service->Stop().ok());
+}
+
+// Lag dashboards and the kafka tests' wait-consumed read the group's
+// committed offsets: once routing is idle they reach the end of the input,
+// also when the last batch was committed by the drain of an idle poll.
+TEST_F(RoutingServiceTest, IdleRoutingHasCommittedItsGroupOffsetsToTheEnd) {
+  auto service = NewService(*store_);
+  ASSERT_NE(service, nullptr);
+  for (const char* id : {"g1", "g2", "g3"}) Produce(MakeSignaal(id, v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0363"));
+  RunUntilCommitted(*service, 3);
+  auto idle = service->RunBatch();  // nothing new
+  ASSERT_TRUE(idle.ok()) << idle.status();
+
+  kafka::BacklogOptions bo;
+  bo.kafka = Client();
+  bo.group_id = RoutingServiceOptions().group_id;
+  bo.topics = {std::string(kafka::kTopicSignalen)};
+  bo.refresh = absl::Milliseconds(100);
+  auto monitor = kafka::BacklogMonitor::Start(bo);
+  ASSERT_TRUE(monitor.ok()) << monitor.status();
+  int64_t backlog = -1, end = 0;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(15); absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(300));
+    backlog = 0;
+    end = 0;
+    for (const auto& [tp, b] : (*monitor)->Snapshot()) {
+      backlog += b.records();
+      end += b.end;
+    }
+    if (end == 3 && backlog == 0) break;
+  }
+  EXPECT_EQ(end, 3);
+  EXPECT_EQ(backlog, 0) << "routing left records uncommitted in its consumer group";
+  EXPECT_TRUE(service->Stop().ok());
+}
+
 // The binary's process contract (TEAM.md): ready file, routing, SIGTERM → exit 0.
 TEST_F(RoutingServiceTest, BinaryRoutesAndStopsCleanly) {
   const fs::path ready = dir_ / "ready.json";
@@ -346,7 +588,7 @@ TEST_F(RoutingServiceTest, BinaryRoutesAndStopsCleanly) {
   const std::string state_flag = "--state-dir=" + (dir_ / "process-state").string();
   std::vector<std::string> args = {INBEELD_ROUTING_BINARY, kafka_flag, ready_flag, state_flag,
                                    "--metrics-listen=127.0.0.1:0", "--plaintext",
-                                   "--log-level=warn"};
+                                   "--log-level=warn", "--config-dir=" + kConfig};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -12,7 +12,7 @@
 
 namespace inbeeld::events {
 
-// Deterministic CloudEvents id of an event: 32 hex chars of
+// Deterministic CloudEvents id of an event: the first 128 bits (32 hex chars) of
 // SHA-256(kind | bron | id). A retry of the same (bron, id) gets the same id.
 std::string CeId(const v1::Event& event);
 

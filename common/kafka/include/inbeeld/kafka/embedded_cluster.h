@@ -20,6 +20,9 @@ class EmbeddedCluster {
   // "127.0.0.1:port,..."
   virtual std::string bootstrap_servers() const = 0;
   virtual absl::Status CreateTopics(const std::vector<TopicSpec>& topics) = 0;
+  // Fault tests: the next `count` produce requests (any client) fail with NOT_ENOUGH_REPLICAS, as when a broker
+  // of the partition's ISR is lost; producers retry them until message.timeout.ms.
+  virtual void FailProduceRequests(int count) = 0;
 };
 
 }  // namespace inbeeld::kafka

@@ -73,11 +73,36 @@ struct ClientOptions {
   absl::Duration stats_interval = absl::Seconds(5);
 };
 
-// Producer with acks=all and enable.idempotence=true.
+// --exactly-once of the services that derive outputs from input (signaling, routing).
+//   idempotent (default): outputs acknowledged before the state store commit; a crash in between repeats them
+//     (same deterministic ids, deduplicated downstream). Works on any broker, the embedded mock included.
+//   transactions: each batch's outputs in one Kafka transaction, committed before the store commit; a crash
+//     before the transaction commit aborts them (invisible to read_committed readers). Apache Kafka only in
+//     effect (the mock accepts transactions without their semantics).
+enum class ExactlyOnce { kIdempotent, kTransactions };
+// "idempotent" | "transactions"; anything else is INVALID_ARGUMENT naming both.
+absl::StatusOr<ExactlyOnce> ParseExactlyOnce(std::string_view text);
+// The transactional.id of one instance of `service`: "<service>-<instance>". Stable across restarts of the
+// instance (so that the restarted producer fences its predecessor and aborts its open transaction) and
+// distinct between instances (or they fence each other).
+std::string TransactionalId(std::string_view service, std::string_view instance);
+// The default instance identity: the host name and the absolute state directory (a StatefulSet pod keeps
+// both across restarts; two instances on one host have two state directories), hashed to 16 hex digits.
+std::string DefaultInstanceId(std::string_view state_dir);
+
+// Transactions of a producer: off unless transactional_id is set.
+struct TransactionOptions {
+  std::string transactional_id;
+  // init_transactions (fences the predecessor, aborts its open transaction) and each commit or abort.
+  absl::Duration timeout = absl::Seconds(30);
+};
+
+// Producer with acks=all and enable.idempotence=true; transactional when TransactionOptions say so.
 class Producer {
  public:
   virtual ~Producer() = default;
-  static absl::StatusOr<std::unique_ptr<Producer>> Create(const ClientOptions& options);
+  static absl::StatusOr<std::unique_ptr<Producer>> Create(const ClientOptions& options,
+                                                          const TransactionOptions& transactions = {});
 
   // Enqueues a record; `on_delivery` runs on the producer's poll thread once
   // the broker acknowledged (or the message failed or timed out). Returns an
@@ -92,6 +117,23 @@ class Producer {
   // first delivery failure since the previous Flush, or DEADLINE_EXCEEDED.
   virtual absl::Status Flush(absl::Duration timeout) = 0;
   virtual int OutstandingMessages() const = 0;
+  // Tests: puts the producer in librdkafka's fatal state (what an idempotent producer's sequence
+  // desynchronisation after a leader change does). The producer replaces itself on the next Produce.
+  virtual absl::Status SimulateFatalError(std::string_view /*reason*/) {
+    return absl::UnimplementedError("not a librdkafka producer");
+  }
+
+  // Transactions (a producer created with a transactional_id; librdkafka allows one open transaction per
+  // producer). Every Produce happens between Begin and Commit/Abort. Commit waits for every record of the
+  // transaction to be acknowledged and then commits it; an error means it was aborted or its outcome is
+  // unknown (a fatal producer): the caller produces the batch again after Abort (ABORTED, UNAVAILABLE,
+  // DEADLINE_EXCEEDED), or stops (FAILED_PRECONDITION: fenced by a newer instance with the same
+  // transactional.id; this one must end).
+  virtual bool Transactional() const { return false; }
+  virtual absl::Status BeginTransaction() { return absl::FailedPreconditionError("producer is not transactional"); }
+  virtual absl::Status CommitTransaction() { return absl::FailedPreconditionError("producer is not transactional"); }
+  // Aborts the open transaction, if any (its records fail with ABORTED and are invisible to read_committed).
+  virtual absl::Status AbortTransaction() { return absl::FailedPreconditionError("producer is not transactional"); }
 };
 
 struct TopicPartition {
@@ -206,7 +248,10 @@ namespace inbeeld::kafka {
 // Reads one topic-partition from `from_offset` up to its end as of the call,
 // without a consumer group (changelog restore, delivery readers). `fn` sees
 // every record in order; returns when the end is reached or on timeout.
+// `next_offset`, if given, gets the offset after the last record read (the
+// start position when there was nothing to read).
 absl::Status ReadPartitionToEnd(const ClientOptions& options, const TopicPartition& tp, int64_t from_offset,
-                                const std::function<void(const InRecord&)>& fn, absl::Duration timeout);
+                                const std::function<void(const InRecord&)>& fn, absl::Duration timeout,
+                                int64_t* next_offset = nullptr);
 
 }  // namespace inbeeld::kafka

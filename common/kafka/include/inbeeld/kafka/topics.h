@@ -12,7 +12,8 @@ inline constexpr std::string_view kTopicAdresmutaties = "inbeeld.adresmutaties.v
 inline constexpr std::string_view kTopicVrijstellingen = "inbeeld.vrijstellingen.v1";
 // Keyed by pseudonym; same partition count as the four event topics.
 inline constexpr std::string_view kTopicSignalen = "inbeeld.signalen.v1";
-// Compacted; key = pseudonym, value = serialized JongereState.
+// Compacted; key = pseudonym, value = JongereState in the compact stored form
+// (services/signaling/core/state_codec.h).
 inline constexpr std::string_view kTopicSignalingChangelog = "inbeeld.signaling.changelog.v1";
 // Keyed by organisation id.
 inline constexpr std::string_view kTopicAflevering = "inbeeld.aflevering.v1";

@@ -1,0 +1,233 @@
+#include "inbeeld/cli/meld_command.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "inbeeld/grpc/server.h"
+#include "inbeeld/v1/melding_service.grpc.pb.h"
+
+namespace inbeeld::cli {
+namespace {
+
+constexpr char kBsn[] = "123456782";
+
+// A MeldingService on 127.0.0.1:0 that answers MeldBatch by rules in the
+// melding_id: "bad-..." is rejected with a field violation, "busy-..." is
+// answered UNAVAILABLE the first time a call gets that far. The first
+// `fail_calls` calls fail as a whole with UNAVAILABLE (or `fail_code`).
+class FakeMelding final : public v1::MeldingService::Service {
+ public:
+  grpc::Status MeldBatch(grpc::ServerContext*, grpc::ServerReader<v1::Event>* reader,
+                         v1::BatchAntwoord* resp) override {
+    std::vector<std::string> ids;
+    for (v1::Event e; reader->Read(&e);) ids.push_back(e.verzuimmelding().melding_id());
+    std::lock_guard<std::mutex> lock(mu_);
+    ++calls_;
+    for (const auto& id : ids) ++sent_[id];
+    if (fail_calls_ > 0) {
+      --fail_calls_;
+      return grpc::Status(fail_code_, "ingest is not ready");
+    }
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto* item = resp->add_items();
+      item->set_index(static_cast<uint32_t>(i));
+      const std::string& id = ids[i];
+      if (id.rfind("bad-", 0) == 0) {
+        item->set_code(grpc::StatusCode::INVALID_ARGUMENT);
+        item->set_message("invalid event");
+        auto* v = item->add_violations();
+        v->set_field("verzuimmelding.leerling.bsn");
+        v->set_description("fails the eleven-test");
+        resp->set_rejected(resp->rejected() + 1);
+        continue;
+      }
+      if (id.rfind("busy-", 0) == 0 && busy_answered_[id]++ == 0) {
+        item->set_code(grpc::StatusCode::UNAVAILABLE);
+        resp->set_rejected(resp->rejected() + 1);
+        continue;
+      }
+      item->set_code(0);
+      item->mutable_antwoord()->set_event_id(absl::StrCat("ce-", id));
+      item->mutable_antwoord()->set_duplicate(accepted_[id]++ > 0);
+      resp->set_accepted(resp->accepted() + 1);
+    }
+    return grpc::Status::OK;
+  }
+
+  void FailCalls(int n, grpc::StatusCode code = grpc::StatusCode::UNAVAILABLE) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_calls_ = n;
+    fail_code_ = code;
+  }
+  int calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+  std::map<std::string, int> sent() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sent_;
+  }
+  std::map<std::string, int> accepted() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return accepted_;
+  }
+
+ private:
+  std::mutex mu_;
+  int calls_ = 0;
+  int fail_calls_ = 0;
+  grpc::StatusCode fail_code_ = grpc::StatusCode::UNAVAILABLE;
+  std::map<std::string, int> sent_;
+  std::map<std::string, int> accepted_;
+  std::map<std::string, int> busy_answered_;
+};
+
+std::string Melding(const std::string& id) {
+  return absl::StrCat(R"({"verzuimmelding":{"meldingId":")", id, R"(","bron":"school-1","leerling":{"bsn":")",
+                      kBsn, R"("},"soort":"VERZUIM_SOORT_LUXE"}})");
+}
+
+class MeldCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc_util::TlsOptions tls;
+    tls.plaintext = true;
+    auto server = grpc_util::Server::Start("127.0.0.1:0", tls, {&fake_});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    dir_ = std::filesystem::temp_directory_path() /
+           absl::StrCat("meld_test_", ::getpid(), "_", ::testing::UnitTest::GetInstance()->random_seed());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(const std::vector<std::string>& lines) {
+    const std::string path = (dir_ / "events.jsonl").string();
+    std::ofstream f(path);
+    for (const auto& l : lines) f << l << "\n";
+    return path;
+  }
+  std::vector<std::string> Args(const std::string& file, std::vector<std::string> extra = {}) {
+    std::vector<std::string> a = {file, absl::StrCat("--address=127.0.0.1:", server_->port()), "--plaintext"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+
+  FakeMelding fake_;
+  std::unique_ptr<grpc_util::Server> server_;
+  std::filesystem::path dir_;
+};
+
+TEST_F(MeldCommandTest, EveryLineAcceptedExitsZero) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 25; ++i) lines.push_back(Melding(absl::StrCat("m", i)));
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args(Write(lines), {"--streams=3", "--batch=4"}), in, out, err), 0) << out.str() << err.str();
+  EXPECT_EQ(fake_.accepted().size(), 25u);
+  EXPECT_NE(out.str().find("25 accepted"), std::string::npos) << out.str();
+  // 25 lines in batches of 4: 7 calls.
+  EXPECT_EQ(fake_.calls(), 7);
+}
+
+TEST_F(MeldCommandTest, ReadsStdinAndCountsDuplicatesAsAccepted) {
+  std::istringstream in(Melding("a") + "\n\n" + Melding("a") + "\n");
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args("-", {"--streams=1", "--batch=1"}), in, out, err), 0) << out.str() << err.str();
+  EXPECT_NE(out.str().find("2 accepted (1 duplicate)"), std::string::npos) << out.str();
+}
+
+TEST_F(MeldCommandTest, SummaryNamesEveryRejectedLineWithoutTheIdentifier) {
+  const std::string path = Write({Melding("ok-1"), Melding("bad-2"), R"({"verzuimmelding": )" + std::string(kBsn),
+                                  "", Melding("ok-5"), "{}", Melding("bad-7")});
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args(path, {"--batch=2"}), in, out, err), 1);
+  const std::string summary = out.str();
+  EXPECT_NE(summary.find("2 accepted"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("4 rejected"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("line 2: verzuimmelding.leerling.bsn: fails the eleven-test"), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("line 3: -: not a valid inbeeld.v1.Event JSON object"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("line 6: event: no event kind"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("line 7: verzuimmelding.leerling.bsn"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("line 1:"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("line 5:"), std::string::npos) << summary;
+  EXPECT_EQ((summary + err.str()).find(kBsn), std::string::npos);
+}
+
+TEST_F(MeldCommandTest, RetriesUnavailableCallsWithTheSameIds) {
+  fake_.FailCalls(2);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 6; ++i) lines.push_back(Melding(absl::StrCat("m", i)));
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args(Write(lines), {"--streams=1", "--batch=6"}), in, out, err), 0) << out.str() << err.str();
+  EXPECT_EQ(fake_.calls(), 3);
+  // Every event was sent three times, with the same id, and accepted once.
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = absl::StrCat("m", i);
+    EXPECT_EQ(fake_.sent()[id], 3) << id;
+    EXPECT_EQ(fake_.accepted()[id], 1) << id;
+  }
+}
+
+TEST_F(MeldCommandTest, RetriesResourceExhaustedAndUnavailableItems) {
+  fake_.FailCalls(1, grpc::StatusCode::RESOURCE_EXHAUSTED);
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args(Write({Melding("busy-1"), Melding("m2")}), {"--streams=1"}), in, out, err), 0)
+      << out.str() << err.str();
+  // Call 1 refused as a whole, call 2 answers busy-1 UNAVAILABLE, call 3 sends only busy-1.
+  EXPECT_EQ(fake_.calls(), 3);
+  EXPECT_EQ(fake_.sent()["busy-1"], 3);
+  EXPECT_EQ(fake_.sent()["m2"], 2);
+  EXPECT_EQ(fake_.accepted()["busy-1"], 1);
+}
+
+TEST_F(MeldCommandTest, GivesUpAfterRetriesAndExitsOne) {
+  fake_.FailCalls(100);
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args(Write({Melding("m1")}), {"--retries=2"}), in, out, err), 1);
+  EXPECT_EQ(fake_.calls(), 3);
+  EXPECT_NE(out.str().find("line 1: -: not delivered after 3 attempts: UNAVAILABLE"), std::string::npos)
+      << out.str();
+}
+
+TEST_F(MeldCommandTest, RefusedClientStopsAndExitsOne) {
+  fake_.FailCalls(100, grpc::StatusCode::PERMISSION_DENIED);
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args(Write({Melding("m1"), Melding("m2")}), {"--batch=1", "--streams=1"}), in, out, err), 1);
+  EXPECT_NE(err.str().find("refused (PERMISSION_DENIED"), std::string::npos) << err.str();
+}
+
+TEST(MeldCommandUsageTest, UsageErrorsExitTwo) {
+  const std::vector<std::vector<std::string>> cases = {
+      {},                                                         // no file
+      {"f.jsonl"},                                                // no address
+      {"f.jsonl", "--address=127.0.0.1:1"},                       // no TLS, no --plaintext
+      {"f.jsonl", "g.jsonl", "--address=127.0.0.1:1", "--plaintext"},
+      {"f.jsonl", "--address=127.0.0.1:1", "--plaintext", "--streams=0"},
+      {"f.jsonl", "--address=127.0.0.1:1", "--plaintext", "--streams=x"},
+      {"f.jsonl", "--address=127.0.0.1:1", "--plaintext", "--progress=sometimes"},
+      {"f.jsonl", "--address=127.0.0.1:1", "--plaintext", "--bogus"},
+      {"/nonexistent/events.jsonl", "--address=127.0.0.1:1", "--plaintext"},
+  };
+  for (const auto& args : cases) {
+    std::istringstream in;
+    std::ostringstream out, err;
+    EXPECT_EQ(MeldMain(args, in, out, err), 2) << ::testing::PrintToString(args);
+    EXPECT_NE(err.str().find("inbeeld meld"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace inbeeld::cli

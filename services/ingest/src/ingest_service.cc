@@ -1,0 +1,409 @@
+#include "inbeeld/ingest/ingest_service.h"
+
+#include <future>
+#include <optional>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "inbeeld/events/event_record.h"
+#include "inbeeld/identity/validation.h"
+#include "inbeeld/observability/metrics.h"
+#include "inbeeld/util/log.h"
+
+namespace inbeeld::ingest {
+namespace {
+
+struct IngestMetrics {
+  prometheus::Family<prometheus::Counter>& accepted =
+      prometheus::BuildCounter()
+          .Name("inbeeld_ingest_events_accepted_total")
+          .Help("Events acknowledged by Kafka and accepted, by kind.")
+          .Register(observability::Registry());
+  prometheus::Family<prometheus::Counter>& rejected =
+      prometheus::BuildCounter()
+          .Name("inbeeld_ingest_events_rejected_total")
+          .Help("Events refused, by kind and reason (invalid, conflict, unavailable, internal, holdback, unauthenticated).")
+          .Register(observability::Registry());
+  prometheus::Family<prometheus::Counter>& duplicate =
+      prometheus::BuildCounter()
+          .Name("inbeeld_ingest_events_duplicate_total")
+          .Help("Retries of an event accepted before (answered, nothing produced), by kind.")
+          .Register(observability::Registry());
+  prometheus::Histogram& produce_latency =
+      prometheus::BuildHistogram()
+          .Name("inbeeld_ingest_produce_latency_seconds")
+          .Help("Time from produce to Kafka acknowledgement.")
+          .Register(observability::Registry())
+          .Add({}, observability::LatencyBuckets());
+  prometheus::Gauge& inflight = prometheus::BuildGauge()
+                                    .Name("inbeeld_ingest_inflight_requests")
+                                    .Help("Events being processed right now.")
+                                    .Register(observability::Registry())
+                                    .Add({});
+};
+
+IngestMetrics& Metrics() {
+  static auto* m = new IngestMetrics();
+  return *m;
+}
+
+// Counts an event in flight for the gauge, exception-free RAII.
+class InflightScope {
+ public:
+  InflightScope() { Metrics().inflight.Increment(); }
+  ~InflightScope() { Metrics().inflight.Decrement(); }
+};
+
+grpc::Status InvalidArgument(const identity::Violations& violations) {
+  google::rpc::BadRequest bad;
+  for (const auto& v : violations) {
+    auto* fv = bad.add_field_violations();
+    fv->set_field(v.field);
+    fv->set_description(v.description);
+  }
+  google::rpc::Status st;
+  st.set_code(grpc::INVALID_ARGUMENT);
+  st.set_message(absl::StrCat("invalid event: ", identity::Describe(violations)));
+  st.add_details()->PackFrom(bad);
+  return grpc::Status(grpc::INVALID_ARGUMENT, st.message(), st.SerializeAsString());
+}
+
+// RESOURCE_EXHAUSTED with google.rpc.RetryInfo: the event was not stored, the
+// client retries the same event (same id) after the delay.
+grpc::Status HoldBack(const absl::Status& why, absl::Duration retry_after) {
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(absl::ToInt64Seconds(retry_after));
+  retry.mutable_retry_delay()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(retry_after % absl::Seconds(1))));
+  google::rpc::Status st;
+  st.set_code(grpc::RESOURCE_EXHAUSTED);
+  st.set_message(absl::StrCat(why.message(), " (retry after ", absl::FormatDuration(retry_after), ")"));
+  st.add_details()->PackFrom(retry);
+  return grpc::Status(grpc::RESOURCE_EXHAUSTED, st.message(), st.SerializeAsString());
+}
+
+size_t PayloadBytes(const kafka::OutRecord& r) {
+  size_t n = r.key.size() + r.value.size();
+  for (const auto& h : r.headers) n += h.key.size() + h.value.size();
+  return n;
+}
+
+template <typename T>
+v1::Event Wrap(const T& msg);
+template <>
+v1::Event Wrap(const v1::VerzuimMelding& m) {
+  v1::Event e;
+  *e.mutable_verzuimmelding() = m;
+  return e;
+}
+template <>
+v1::Event Wrap(const v1::InschrijvingsMutatie& m) {
+  v1::Event e;
+  *e.mutable_inschrijvingsmutatie() = m;
+  return e;
+}
+template <>
+v1::Event Wrap(const v1::AdresMutatie& m) {
+  v1::Event e;
+  *e.mutable_adresmutatie() = m;
+  return e;
+}
+template <>
+v1::Event Wrap(const v1::Vrijstelling& m) {
+  v1::Event e;
+  *e.mutable_vrijstelling() = m;
+  return e;
+}
+
+grpc::Status FromAbsl(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+identity::Violations ValidateForRequest(const v1::Event& event, bool in_envelope) {
+  if (in_envelope) return identity::Validate(event);
+  switch (event.event_case()) {
+    case v1::Event::kVerzuimmelding: return identity::Validate(event.verzuimmelding());
+    case v1::Event::kInschrijvingsmutatie: return identity::Validate(event.inschrijvingsmutatie());
+    case v1::Event::kAdresmutatie: return identity::Validate(event.adresmutatie());
+    case v1::Event::kVrijstelling: return identity::Validate(event.vrijstelling());
+    default: return identity::Validate(event);
+  }
+}
+
+// An event that passed validation and claimed its id in the dedupe window:
+// the caller owns the claim and must produce `record` and hand Kafka's answer
+// to CompleteProduce exactly once.
+struct Claimed {
+  std::string ce_id;
+  std::string kind;
+  kafka::OutRecord record;
+  absl::Time start;
+  size_t bytes = 0;  // key + value + headers, for the backlog estimate
+};
+
+// The first half of the path of one event: validation and the dedupe claim.
+// nullopt when the answer is final without Kafka (`*answer`).
+std::optional<Claimed> ValidateAndClaim(const v1::Event& event, absl::Time deadline, v1::MeldAntwoord* resp,
+                                        bool in_envelope, DedupWindow& dedup,
+                                        const identity::Pseudonymizer& pseudonymizer, const util::Clock& clock,
+                                        kafka::BacklogMonitor* backlog, grpc::Status* answer) {
+  identity::EventRef ref = identity::RefOf(event);
+  const std::string kind = ref.kind.empty() ? "unknown" : ref.kind;
+  identity::Violations violations = ValidateForRequest(event, in_envelope);
+  if (!violations.empty()) {
+    Metrics().rejected.Add({{"kind", kind}, {"reason", "invalid"}}).Increment();
+    *answer = InvalidArgument(violations);
+    return std::nullopt;
+  }
+  const std::string ce_id = events::CeId(event);
+  resp->set_event_id(ce_id);
+  // The fingerprint tells a true retry from a different event reusing an id.
+  const std::string fingerprint = identity::Sha256Hex(event.SerializeAsString());
+  switch (dedup.TryClaim(ce_id, fingerprint, deadline - clock.Now())) {
+    case DedupWindow::Claim::kDuplicate:
+      Metrics().duplicate.Add({{"kind", kind}}).Increment();
+      resp->set_duplicate(true);
+      *answer = grpc::Status::OK;
+      return std::nullopt;
+    case DedupWindow::Claim::kConflict:
+      Metrics().rejected.Add({{"kind", kind}, {"reason", "conflict"}}).Increment();
+      *answer = grpc::Status(grpc::ALREADY_EXISTS,
+                             "this (bron, id) was accepted before with different content; use a new id");
+      return std::nullopt;
+    case DedupWindow::Claim::kBusy:
+      Metrics().rejected.Add({{"kind", kind}, {"reason", "unavailable"}}).Increment();
+      *answer = grpc::Status(grpc::UNAVAILABLE, "the same event is still being stored; retry");
+      return std::nullopt;
+    case DedupWindow::Claim::kNew:
+      break;
+  }
+  const absl::Time start = clock.Now();
+  Claimed claimed{ce_id, kind, events::Encode(event, pseudonymizer, start), start};
+  claimed.bytes = PayloadBytes(claimed.record);
+  if (backlog != nullptr) {
+    if (absl::Status admit = backlog->Admit(claimed.record.topic, claimed.record.key); !admit.ok()) {
+      dedup.Complete(ce_id, /*accepted=*/false);  // a retry with the same id is produced anew
+      Metrics().rejected.Add({{"kind", kind}, {"reason", "holdback"}}).Increment();
+      *answer = HoldBack(admit, backlog->RetryAfter());
+      return std::nullopt;
+    }
+  }
+  return claimed;
+}
+
+// The second half: completes the claim with Kafka's answer (`latency` from
+// produce to acknowledgement) and returns the answer for the client.
+grpc::Status CompleteProduce(const Claimed& c, const absl::StatusOr<kafka::DeliveryReport>& report,
+                             absl::Duration latency, DedupWindow& dedup) {
+  dedup.Complete(c.ce_id, report.ok());
+  if (!report.ok()) {
+    const bool unavailable = report.status().code() == absl::StatusCode::kUnavailable ||
+                             report.status().code() == absl::StatusCode::kDeadlineExceeded;
+    Metrics().rejected.Add({{"kind", c.kind}, {"reason", unavailable ? "unavailable" : "internal"}}).Increment();
+    util::LogWarn("event not stored",
+                  {{"ce_id", c.ce_id}, {"kind", c.kind}, {"error", std::string(report.status().message())}});
+    if (unavailable) {
+      return grpc::Status(grpc::UNAVAILABLE, "Kafka did not acknowledge the event in time; retry with the same id");
+    }
+    return FromAbsl(report.status());
+  }
+  Metrics().produce_latency.Observe(absl::ToDoubleSeconds(latency));
+  Metrics().accepted.Add({{"kind", c.kind}}).Increment();
+  util::LogDebug("event accepted", {{"ce_id", c.ce_id}, {"kind", c.kind}});
+  return grpc::Status::OK;
+}
+
+// Items of one MeldBatch produced but not yet answered. Bounds the memory and
+// the producer queue one stream can take.
+constexpr size_t kMaxBatchInFlight = 1000;
+
+}  // namespace
+
+IngestService::IngestService(kafka::Producer& producer, const identity::Pseudonymizer& pseudonymizer,
+                             const util::Clock& clock, IngestOptions options)
+    : producer_(producer),
+      pseudonymizer_(pseudonymizer),
+      clock_(clock),
+      options_(options),
+      dedup_(options.dedup_capacity) {
+  Metrics();  // register the families before the first scrape
+  // Each kind's duplicate counter at 0 from the start (see the Duplicates
+  // panel): 0 rather than "no data", and the first retry counts in rate().
+  for (const char* kind : {"verzuimmelding", "inschrijvingsmutatie", "adresmutatie", "vrijstelling"}) {
+    Metrics().duplicate.Add({{"kind", kind}});
+  }
+}
+
+grpc::Status IngestService::Authorize(grpc::ServerContext* ctx) const {
+  if (options_.bronnen == nullptr || ctx == nullptr) return grpc::Status::OK;
+  auto who = options_.bronnen->Authenticeer(*ctx->auth_context());
+  if (!who.ok()) {
+    Metrics().rejected.Add({{"kind", "unknown"}, {"reason", "unauthenticated"}}).Increment();
+    return grpc::Status(grpc::UNAUTHENTICATED,
+                        absl::StrCat("only known schools, DUO and gemeenten may publish: ", who.status().message()));
+  }
+  return grpc::Status::OK;
+}
+
+absl::Time IngestService::DeadlineOf(grpc::ServerContext* ctx) const {
+  absl::Time deadline = clock_.Now() + options_.produce_timeout;
+  if (ctx != nullptr) {
+    absl::Time client = absl::FromChrono(ctx->deadline());
+    if (client < deadline) deadline = client;
+  }
+  return deadline;
+}
+
+grpc::Status IngestService::Accept(const v1::Event& event, absl::Time deadline, v1::MeldAntwoord* resp,
+                                   bool in_envelope) {
+  InflightScope inflight;
+  grpc::Status answer;
+  std::optional<Claimed> claimed =
+      ValidateAndClaim(event, deadline, resp, in_envelope, dedup_, pseudonymizer_, clock_, options_.backlog, &answer);
+  if (!claimed) return answer;
+  auto report = producer_.ProduceSync(std::move(claimed->record),
+                                      std::max(deadline - claimed->start, absl::Milliseconds(1)));
+  if (report.ok() && options_.backlog != nullptr) options_.backlog->Produced(*report, claimed->bytes);
+  return CompleteProduce(*claimed, report, clock_.Now() - claimed->start, dedup_);
+}
+
+grpc::Status IngestService::MeldVerzuim(grpc::ServerContext* ctx, const v1::VerzuimMelding* req,
+                                        v1::MeldAntwoord* resp) {
+  if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
+  return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
+}
+grpc::Status IngestService::MeldInschrijving(grpc::ServerContext* ctx, const v1::InschrijvingsMutatie* req,
+                                             v1::MeldAntwoord* resp) {
+  if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
+  return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
+}
+grpc::Status IngestService::MeldAdresMutatie(grpc::ServerContext* ctx, const v1::AdresMutatie* req,
+                                             v1::MeldAntwoord* resp) {
+  if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
+  return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
+}
+grpc::Status IngestService::MeldVrijstelling(grpc::ServerContext* ctx, const v1::Vrijstelling* req,
+                                             v1::MeldAntwoord* resp) {
+  if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
+  return Accept(Wrap(*req), DeadlineOf(ctx), resp, /*in_envelope=*/false);
+}
+
+grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerReader<v1::Event>* reader,
+                                      v1::BatchAntwoord* resp) {
+  if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
+  // Items are produced as they arrive and answered once Kafka acknowledged
+  // them all (or at most kMaxBatchInFlight are waiting): one acks=all round
+  // trip and linger.ms per window instead of per item. The response is sent
+  // only after every item's answer is known, so an accepted item is always
+  // stored (ack before answer).
+  struct Acked {
+    kafka::DeliveryReport report;
+    absl::Time at;  // wall time of the acknowledgement (produce latency)
+  };
+  struct InFlight {
+    v1::ItemAntwoord* item;  // elements of a repeated field keep their address
+    Claimed claimed;
+    std::future<Acked> acked;
+    absl::Time deadline;      // by the service clock, as for a unary request
+    absl::Time produced_at;   // wall time
+  };
+  std::vector<InFlight> inflight;
+  absl::flat_hash_set<std::string> inflight_ids;
+
+  auto answer = [resp](v1::ItemAntwoord* item, const grpc::Status& st, const v1::Event* event) {
+    item->set_code(st.error_code());
+    item->set_message(st.error_message());
+    if (st.ok()) {
+      resp->set_accepted(resp->accepted() + 1);
+      return;
+    }
+    resp->set_rejected(resp->rejected() + 1);
+    if (event == nullptr) return;  // failed in Kafka: the event itself was valid
+    for (const auto& v : identity::Validate(*event)) {
+      auto* fv = item->add_violations();
+      fv->set_field(v.field);
+      fv->set_description(v.description);
+    }
+  };
+  // Waits for every produced item and answers it. Always runs before
+  // returning: each claim in the dedupe window must be completed.
+  auto drain = [&] {
+    for (InFlight& f : inflight) {
+      absl::StatusOr<kafka::DeliveryReport> report =
+          absl::UnavailableError("kafka did not acknowledge the record in time");
+      absl::Duration latency = absl::ZeroDuration();
+      const absl::Duration left = std::max(f.deadline - clock_.Now(), absl::Milliseconds(1));
+      if (f.acked.wait_for(absl::ToChronoMilliseconds(left)) == std::future_status::ready) {
+        Acked a = f.acked.get();
+        latency = a.at - f.produced_at;
+        if (a.report.status.ok()) {
+          if (options_.backlog != nullptr) options_.backlog->Produced(a.report, f.claimed.bytes);
+          report = std::move(a.report);
+        } else {
+          report = a.report.status;
+        }
+      }
+      answer(f.item, CompleteProduce(f.claimed, report, latency, dedup_), nullptr);
+      Metrics().inflight.Decrement();
+    }
+    inflight.clear();
+    inflight_ids.clear();
+  };
+
+  grpc::Status result = grpc::Status::OK;
+  v1::Event event;
+  uint32_t index = 0;
+  while (reader->Read(&event)) {
+    if (index >= options_.max_batch_items) {
+      result = grpc::Status(grpc::RESOURCE_EXHAUSTED,
+                            absl::StrCat("a batch holds at most ", options_.max_batch_items, " events"));
+      break;
+    }
+    v1::ItemAntwoord* item = resp->add_items();
+    item->set_index(index++);
+    // A repeat of an id still in flight in this batch waits for it, so it gets
+    // the answer it would get in a sequential batch (duplicate, or produced
+    // anew when the first failed) instead of "still being stored".
+    if (!inflight.empty() && inflight_ids.contains(events::CeId(event))) drain();
+    // Each item gets the per-request produce timeout; the client's deadline
+    // bounds the whole stream.
+    const absl::Time deadline = clock_.Now() + options_.produce_timeout;
+    Metrics().inflight.Increment();
+    grpc::Status st;
+    std::optional<Claimed> claimed = ValidateAndClaim(event, deadline, item->mutable_antwoord(),
+                                                      /*in_envelope=*/true, dedup_, pseudonymizer_, clock_,
+                                                      options_.backlog, &st);
+    if (!claimed) {
+      answer(item, st, &event);
+      Metrics().inflight.Decrement();
+    } else {
+      auto promise = std::make_shared<std::promise<Acked>>();
+      InFlight f{item, std::move(*claimed), promise->get_future(), deadline, absl::Now()};
+      // The callback may outlive this call (an item that timed out): it
+      // touches only the shared promise.
+      absl::Status enqueued = producer_.Produce(std::move(f.claimed.record), [promise](const kafka::DeliveryReport& r) {
+        promise->set_value(Acked{r, absl::Now()});
+      });
+      if (!enqueued.ok()) {
+        answer(item, CompleteProduce(f.claimed, enqueued, absl::ZeroDuration(), dedup_), nullptr);
+        Metrics().inflight.Decrement();
+      } else {
+        inflight_ids.insert(f.claimed.ce_id);
+        inflight.push_back(std::move(f));
+        if (inflight.size() >= kMaxBatchInFlight) drain();
+      }
+    }
+    if (ctx->IsCancelled()) {
+      result = grpc::Status(grpc::CANCELLED, "client cancelled the batch");
+      break;
+    }
+  }
+  drain();
+  return result;
+}
+
+}  // namespace inbeeld::ingest

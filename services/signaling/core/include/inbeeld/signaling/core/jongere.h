@@ -1,0 +1,95 @@
+#pragma once
+// The state of one jongere and the entry point of the signaling core.
+//
+// Design (DOMAIN.md §6 "Determinism"): the Jongere stores the facts (events),
+// the ids of the signals it already emitted and the last evaluated day. Every
+// Apply/AdvanceTo recomputes the timeline from the facts (Tijdlijn) and emits
+// the signals whose ids were not emitted before. So the same set of events
+// gives the same signals with the same ids whatever the arrival order within a
+// day and whatever the batching.
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/civil_time.h"
+#include "inbeeld/internal/v1/state.pb.h"
+#include "inbeeld/v1/events.pb.h"
+#include "inbeeld/v1/leerplicht_service.pb.h"
+#include "inbeeld/v1/signaal.pb.h"
+#include "inbeeld/signaling/core/config.h"
+
+namespace inbeeld::signaling {
+
+// Answer for LeerplichtService.Status.
+struct StatusAnswer {
+  v1::Plichtstatus status = v1::PLICHTSTATUS_UNSPECIFIED;
+  std::string regel;
+  std::string artikel;
+  absl::CivilDay peildatum;
+  std::optional<absl::CivilDay> leerplicht_van;
+  std::optional<absl::CivilDay> leerplicht_tot;
+  std::optional<absl::CivilDay> kwalificatieplicht_van;
+  std::optional<absl::CivilDay> kwalificatieplicht_tot;
+  bool ingeschreven = false;
+  bool absoluut_verzuim = false;
+  bool uit_beeld = false;
+
+  v1::StatusResponse ToProto() const;
+};
+
+// How an emitted signal is remembered in JongereState.uitgegeven_signaal_ids:
+// the first 64 bits (16 hex characters) of its signaal_id.
+std::string Vingerafdruk(const std::string& signaal_id);
+
+class Jongere {
+ public:
+  Jongere() = default;
+  static Jongere FromState(const internal::v1::JongereState& state);
+  internal::v1::JongereState ToState() const { return state_; }
+  const internal::v1::JongereState& state() const { return state_; }
+
+  // Applies an event. Returns the signals to emit now: VERZUIMMELDING
+  // immediately; other signals only for days <= EvaluatedThrough(). An event
+  // whose (bron, id) was applied before (or whose date does not parse)
+  // changes nothing and returns nothing.
+  std::vector<v1::Signaal> Apply(const v1::Event& event, std::string_view pseudoniem,
+                                 const CoreConfig& config);
+  // Evaluates the end of every day up to and including `day` (timers fire).
+  // Returns the new signals (sorted by peildatum, signaal_id).
+  std::vector<v1::Signaal> AdvanceTo(absl::CivilDay day, std::string_view pseudoniem,
+                                     const CoreConfig& config);
+  // Earliest day > EvaluatedThrough() on which a signal may be emitted
+  // (nullopt: nothing pending).
+  std::optional<absl::CivilDay> NextWakeup(const CoreConfig& config) const;
+  // Obligation status on `peildatum` with rule and article, and the open
+  // situations at the end of that day.
+  StatusAnswer Status(absl::CivilDay peildatum, const CoreConfig& config = CoreConfig()) const;
+
+  // Situation at the end of EvaluatedThrough().
+  bool HasOpenAbsoluutVerzuim() const { return state_.absoluut_verzuim_open(); }
+  bool IsUitBeeld() const { return state_.uit_beeld(); }
+  std::string Woongemeente() const {
+    return state_.woongemeente().empty() ? "0000" : state_.woongemeente();
+  }
+
+  // Last evaluated day: set by AdvanceTo; before that the day before the
+  // earliest event (nullopt without events).
+  std::optional<absl::CivilDay> EvaluatedThrough() const;
+  bool Empty() const { return state_.feiten_size() == 0; }
+  size_t EventCount() const { return static_cast<size_t>(state_.feiten_size()); }
+
+ private:
+  // Recomputes and emits what is new. `laat` is the event just applied (for
+  // cases it removed retroactively), or nullptr.
+  std::vector<v1::Signaal> Herbereken(std::string_view pseudoniem, const CoreConfig& config,
+                                      const v1::Event* laat);
+
+  internal::v1::JongereState state_;
+  absl::flat_hash_set<std::string> dedup_;
+  std::set<std::string> uitgegeven_;
+};
+
+}  // namespace inbeeld::signaling

@@ -1,0 +1,197 @@
+#include "inbeeld/signaling/core/state_codec.h"
+
+#include <random>
+#include <set>
+
+#include "bench/common/school_year_mix.h"
+#include "gtest/gtest.h"
+#include "inbeeld/signaling/core/jongere.h"
+#include "services/signaling/core/tests/test_events.h"
+
+namespace inbeeld::signaling {
+namespace {
+
+namespace t = testing;
+
+// The state after a generated school year, applied as the service does.
+internal::v1::JongereState SchoolJaar(int i, std::mt19937& rng, std::vector<v1::Signaal>* signalen = nullptr) {
+  const std::vector<v1::Event> ev = bench::SchoolYearMix(std::to_string(100000000 + i), rng);
+  const CoreConfig config;
+  const std::string pseudo(64, 'a');
+  Jongere j;
+  for (const v1::Event& e : ev) {
+    for (auto& s : j.Apply(e, pseudo, config)) {
+      if (signalen) signalen->push_back(s);
+    }
+    for (auto& s : j.AdvanceTo(*DatumVan(e), pseudo, config)) {
+      if (signalen) signalen->push_back(s);
+    }
+  }
+  j.AdvanceTo(*DatumVan(ev.back()) + 200, pseudo, config);
+  return j.ToState();
+}
+
+void ExpectRoundTrip(const internal::v1::JongereState& state) {
+  const std::string bytes = EncodeJongereState(state);
+  absl::StatusOr<internal::v1::JongereState> terug = DecodeJongereState(bytes);
+  ASSERT_TRUE(terug.ok()) << terug.status();
+  EXPECT_EQ(terug->SerializeAsString(), state.SerializeAsString()) << terug->DebugString() << "\nvs\n"
+                                                                   << state.DebugString();
+}
+
+TEST(StateCodecTest, GeneratedSchoolYearsRoundTripExactlyAndShrink) {
+  std::mt19937 rng(7);
+  size_t oud = 0, nieuw = 0, zaken = 0;
+  for (int i = 0; i < 300; ++i) {
+    const internal::v1::JongereState state = SchoolJaar(i, rng);
+    zaken += static_cast<size_t>(state.av_zaken_size());
+    ExpectRoundTrip(state);
+    const std::string bytes = EncodeJongereState(state);
+    EXPECT_EQ(bytes.front(), kCompactStateVersion);
+    oud += state.ByteSizeLong();
+    nieuw += bytes.size();
+  }
+  EXPECT_GT(zaken, 0u);  // the cases (with routes) are covered too
+  // The point of the format: at most a third of the protobuf size.
+  EXPECT_LT(nieuw * 3, oud) << "protobuf " << oud / 300 << " vs compact " << nieuw / 300 << " bytes per jongere";
+}
+
+TEST(StateCodecTest, OldFormatIsStillRead) {
+  std::mt19937 rng(8);
+  const internal::v1::JongereState state = SchoolJaar(1, rng);
+  const std::string oud = state.SerializeAsString();
+  ASSERT_NE(oud.front(), kCompactStateVersion);
+  absl::StatusOr<internal::v1::JongereState> terug = DecodeJongereState(oud);
+  ASSERT_TRUE(terug.ok());
+  EXPECT_EQ(terug->SerializeAsString(), oud);
+}
+
+TEST(StateCodecTest, ContinuingFromADecodedStateEqualsNeverStopping) {
+  // What replay == service rests on: a jongere restored from the store
+  // emits exactly what an uninterrupted one emits.
+  std::mt19937 rng(9);
+  const CoreConfig config;
+  const std::string pseudo(64, 'b');
+  for (int i = 0; i < 50; ++i) {
+    const std::vector<v1::Event> ev = bench::SchoolYearMix(std::to_string(200000000 + i), rng);
+    Jongere doorlopend, herstart;
+    std::vector<std::string> a, b;
+    for (size_t k = 0; k < ev.size(); ++k) {
+      const absl::CivilDay d = *DatumVan(ev[k]);
+      for (const auto& s : doorlopend.Apply(ev[k], pseudo, config)) a.push_back(s.SerializeAsString());
+      for (const auto& s : doorlopend.AdvanceTo(d, pseudo, config)) a.push_back(s.SerializeAsString());
+      herstart = Jongere::FromState(*DecodeJongereState(EncodeJongereState(herstart.ToState())));
+      for (const auto& s : herstart.Apply(ev[k], pseudo, config)) b.push_back(s.SerializeAsString());
+      for (const auto& s : herstart.AdvanceTo(d, pseudo, config)) b.push_back(s.SerializeAsString());
+    }
+    const absl::CivilDay eind = *DatumVan(ev.back()) + 400;
+    for (const auto& s : doorlopend.AdvanceTo(eind, pseudo, config)) a.push_back(s.SerializeAsString());
+    herstart = Jongere::FromState(*DecodeJongereState(EncodeJongereState(herstart.ToState())));
+    for (const auto& s : herstart.AdvanceTo(eind, pseudo, config)) b.push_back(s.SerializeAsString());
+    EXPECT_EQ(a, b) << "jongere " << i;
+    EXPECT_EQ(herstart.ToState().SerializeAsString(), doorlopend.ToState().SerializeAsString());
+  }
+}
+
+TEST(StateCodecTest, AStateWithWholeSignalIdsEmitsNothingTwice) {
+  // States written before kept whole signal ids; the core now keeps 64-bit
+  // prefixes. An old state must not make it emit its signals again.
+  std::mt19937 rng(11);
+  const CoreConfig config;
+  const std::string pseudo(64, 'c');
+  int vergeleken = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::vector<v1::Event> ev = bench::SchoolYearMix(std::to_string(300000000 + i), rng);
+    Jongere j;
+    std::set<std::string> ids;
+    for (const v1::Event& e : ev) {
+      for (const auto& s : j.Apply(e, pseudo, config)) ids.insert(s.signaal_id());
+      for (const auto& s : j.AdvanceTo(*DatumVan(e), pseudo, config)) ids.insert(s.signaal_id());
+    }
+    internal::v1::JongereState oud = j.ToState();
+    ASSERT_EQ(static_cast<size_t>(oud.uitgegeven_signaal_ids_size()), ids.size());
+    oud.clear_uitgegeven_signaal_ids();
+    for (const std::string& id : ids) oud.add_uitgegeven_signaal_ids(id);  // the whole ids, as before
+    Jongere herstart = Jongere::FromState(*DecodeJongereState(oud.SerializeAsString()));
+    EXPECT_EQ(herstart.ToState().SerializeAsString(), j.ToState().SerializeAsString());
+    const absl::CivilDay eind = *DatumVan(ev.back()) + 400;
+    std::vector<std::string> a, b;
+    for (const auto& s : j.AdvanceTo(eind, pseudo, config)) a.push_back(s.SerializeAsString());
+    for (const auto& s : herstart.AdvanceTo(eind, pseudo, config)) b.push_back(s.SerializeAsString());
+    EXPECT_EQ(a, b);
+    for (const auto& s : herstart.Apply(ev.front(), pseudo, config)) EXPECT_FALSE(ids.contains(s.signaal_id()));
+    vergeleken += static_cast<int>(ids.size());
+  }
+  EXPECT_GT(vergeleken, 40);
+}
+
+TEST(StateCodecTest, OddValuesRoundTrip) {
+  internal::v1::JongereState state;
+  t::Persoon p;
+  v1::Event m = t::Melding(p, "2024-01-01", v1::VERZUIM_SOORT_LUXE, "2024-02-01", "2024-1-5", "2024-01-20");
+  m.mutable_verzuimmelding()->clear_einddatum();  // absent
+  *state.add_feiten() = m;
+  v1::Event m2 = m;
+  m2.mutable_verzuimmelding()->set_einddatum("");  // present but empty
+  m2.mutable_verzuimmelding()->set_geboortedatum("onbekend");
+  m2.mutable_verzuimmelding()->mutable_leerling()->set_onderwijsnummer("123456789");
+  *state.add_feiten() = m2;
+  v1::Event m3 = m2;
+  m3.mutable_verzuimmelding()->clear_leerling();
+  m3.mutable_verzuimmelding()->set_verzuim_uren(4000000000u);
+  *state.add_feiten() = m3;
+  *state.add_feiten() = v1::Event();  // no kind
+  *state.add_feiten() = t::Vrijstelling(p, "v", v1::VRIJSTELLING_ARTIKEL_5_ONDER_B, "1900-01-01", "2200-12-31");
+  state.add_uitgegeven_signaal_ids("0123456789abcdef0123456789abcdef");
+  state.add_uitgegeven_signaal_ids("NOT-HEX-0123456789abcdef01234567");
+  state.add_uitgegeven_signaal_ids("kort");
+  auto* z = state.add_av_zaken();
+  z->set_signaal_id("not-emitted");
+  z->set_begindatum("");
+  auto* r = z->add_routes();
+  r->set_woongemeente("0363");
+  r->set_peildatum("2024-02-08");
+  r->set_achttien_plus(true);
+  auto* z2 = state.add_av_zaken();
+  z2->set_signaal_id("kort");
+  z2->set_begindatum("2024-02-01");
+  state.set_absoluut_verzuim_open(true);
+  state.set_uit_beeld(true);
+  state.set_wekker("2200-12-31");
+  ExpectRoundTrip(state);
+  ExpectRoundTrip(internal::v1::JongereState());
+  EXPECT_FALSE(EncodeJongereState(internal::v1::JongereState()).empty());  // never a tombstone
+}
+
+TEST(StateCodecTest, UnknownFieldsFallBackToProtobuf) {
+  internal::v1::JongereState state;
+  state.set_woongemeente("0363");
+  state.GetReflection()->MutableUnknownFields(&state)->AddVarint(99, 5);  // from a newer writer
+  const std::string bytes = EncodeJongereState(state);
+  EXPECT_NE(bytes.front(), kCompactStateVersion);
+  absl::StatusOr<internal::v1::JongereState> terug = DecodeJongereState(bytes);
+  ASSERT_TRUE(terug.ok());
+  EXPECT_EQ(terug->SerializeAsString(), state.SerializeAsString());
+}
+
+TEST(StateCodecTest, CorruptCompactBytesAreDataLoss) {
+  std::mt19937 rng(10);
+  const std::string bytes = EncodeJongereState(SchoolJaar(3, rng));
+  for (size_t n = 1; n < bytes.size(); ++n) {
+    EXPECT_EQ(DecodeJongereState(bytes.substr(0, n)).status().code(), absl::StatusCode::kDataLoss) << n;
+  }
+  EXPECT_EQ(DecodeJongereState(bytes + "x").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeJongereState("\xff\xff").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(StateCodecTest, EveryStateFieldIsCovered) {
+  // The compact form writes these fields; a new JongereState field makes
+  // EncodeJongereState fall back to protobuf (correct, but large) until the
+  // codec learns it. This test is the reminder.
+  EXPECT_EQ(internal::v1::JongereState::descriptor()->field_count(), 8);
+  EXPECT_EQ(internal::v1::AbsoluutVerzuimZaak::descriptor()->field_count(), 3);
+  EXPECT_EQ(v1::ZaakRoute::descriptor()->field_count(), 3);
+}
+
+}  // namespace
+}  // namespace inbeeld::signaling

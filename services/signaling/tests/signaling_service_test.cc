@@ -1,0 +1,238 @@
+// The signaling loop against the embedded Kafka cluster, in-process.
+#include "inbeeld/signaling/signaling_service.h"
+
+#include <fstream>
+#include <set>
+
+#include "child_process.h"
+#include "gtest/gtest.h"
+#include "inbeeld/events/event_record.h"
+#include "inbeeld/kafka/embedded_cluster.h"
+#include "inbeeld/kafka/topics.h"
+#include "inbeeld/util/dates.h"
+
+namespace inbeeld::signaling {
+namespace {
+
+v1::Event Uitschrijving(const std::string& bsn, const std::string& id, const std::string& datum) {
+  v1::Event e;
+  auto* m = e.mutable_inschrijvingsmutatie();
+  m->set_mutatie_id(id);
+  m->set_bron("05KO");
+  m->mutable_leerling()->set_bsn(bsn);
+  m->set_geboortedatum("2012-05-01");
+  m->set_brin("05KO");
+  m->set_woongemeente("0363");
+  m->set_soort(v1::MUTATIE_SOORT_UITSCHRIJVING);
+  m->set_ingangsdatum(datum);
+  m->set_onderwijssoort(v1::ONDERWIJSSOORT_VO);
+  m->set_uitschrijfreden(v1::UITSCHRIJFREDEN_VERWIJDERING);
+  return e;
+}
+
+class SignalingServiceTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = kafka::EmbeddedCluster::Start(1);
+    ASSERT_TRUE(c.ok());
+    cluster_ = std::move(*c);
+    ASSERT_TRUE(cluster_->CreateTopics(kafka::InBeeldTopics(2, 1)).ok());
+    kopts_.bootstrap_servers = cluster_->bootstrap_servers();
+    auto p = kafka::Producer::Create(kopts_);
+    ASSERT_TRUE(p.ok());
+    producer_ = std::move(*p);
+    SetToday("2024-03-01");
+  }
+
+  void SetToday(const std::string& day) {
+    std::ofstream(date_file_) << day << "\n";
+  }
+
+  void Produce(const kafka::OutRecord& r) { ASSERT_TRUE(producer_->ProduceSync(r, absl::Seconds(10)).ok()); }
+
+  // Runs a service instance over `store_dir` for `iterations` loops after it
+  // got its partitions.
+  void RunService(const std::string& store_dir, int iterations) {
+    auto store = SignalingStore::Open(store_dir, false);
+    ASSERT_TRUE(store.ok());
+    SignalingOptions opts;
+    opts.tick = absl::Milliseconds(50);
+    FileDateSource dates(date_file_);
+    SignalingService service(**store, *producer_, pseudo_, dates, kopts_, opts);
+    auto consumer = kafka::Consumer::Create(service.ConsumerOptionsFor("sig-test"));
+    ASSERT_TRUE(consumer.ok());
+    // The mock's group join takes a few seconds: wait for the assignment, then
+    // give the loop its iterations.
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while ((*consumer)->Assignment().empty() && absl::Now() < deadline) {
+      ASSERT_TRUE(service.RunOnce(**consumer).ok());
+    }
+    ASSERT_FALSE((*consumer)->Assignment().empty());
+    for (int i = 0; i < iterations; ++i) ASSERT_TRUE(service.RunOnce(**consumer).ok());
+    ASSERT_TRUE(service.Drain().ok());  // batches still in flight: acknowledged and committed
+    (*consumer)->Close();
+  }
+
+  std::vector<kafka::InRecord> ReadAll(const std::string& topic) {
+    std::vector<kafka::InRecord> out;
+    for (int p = 0; p < 2; ++p) {
+      EXPECT_TRUE(kafka::ReadPartitionToEnd(kopts_, {topic, p}, 0,
+                                            [&](const kafka::InRecord& r) { out.push_back(r); }, absl::Seconds(10))
+                      .ok());
+    }
+    return out;
+  }
+
+  std::unique_ptr<kafka::EmbeddedCluster> cluster_;
+  kafka::ClientOptions kopts_;
+  std::unique_ptr<kafka::Producer> producer_;
+  identity::Pseudonymizer pseudo_ = *identity::Pseudonymizer::Create("signaling-test-secret-0123");
+  testing_util::TempDir dir_;
+  std::string date_file_ = dir_.File("today");
+};
+
+TEST_F(SignalingServiceTest, TimerFiresOnTheDateAndRestartDoesNotRepeatOrLose) {
+  Produce(events::Encode(Uitschrijving("111222333", "u1", "2024-03-01"), pseudo_, absl::Now()));
+  // A poison record and one keyed with another secret go to the DLQ.
+  Produce({std::string(kafka::kTopicInschrijvingsmutaties), 0, "k", "\x01\x02garbage", {}});
+  auto other = identity::Pseudonymizer::Create("another-secret-0123456789");
+  Produce(events::Encode(Uitschrijving("123456782", "u2", "2024-03-01"), *other, absl::Now()));
+
+  const std::string store_dir = dir_.File("store");
+  RunService(store_dir, 40);
+  EXPECT_TRUE(ReadAll(std::string(kafka::kTopicSignalen)).empty()) << "no signal before the grace period ends";
+  std::vector<kafka::InRecord> dlq = ReadAll(kafka::DlqTopic(kafka::kTopicInschrijvingsmutaties));
+  ASSERT_EQ(dlq.size(), 2u);
+  for (const auto& r : dlq) {
+    ASSERT_TRUE(kafka::FindHeader(r.headers, kafka::kHeaderDlqError).has_value());
+    EXPECT_EQ(kafka::FindHeader(r.headers, kafka::kHeaderDlqTopic), std::string(kafka::kTopicInschrijvingsmutaties));
+    EXPECT_EQ(kafka::FindHeader(r.headers, kafka::kHeaderDlqError)->find("123456782"), std::string::npos);
+  }
+
+  // Uitgeschreven 2024-03-01 (last day): absoluut verzuim from 03-02, signal on 03-09.
+  SetToday("2024-03-10");
+  RunService(store_dir, 40);
+  auto signals = ReadAll(std::string(kafka::kTopicSignalen));
+  ASSERT_EQ(signals.size(), 1u);
+  v1::Signaal s;
+  ASSERT_TRUE(s.ParseFromString(signals[0].value));
+  EXPECT_EQ(s.soort(), v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM);
+  EXPECT_EQ(s.peildatum(), "2024-03-09");
+  EXPECT_EQ(signals[0].key, pseudo_.Of(Uitschrijving("111222333", "u1", "2024-03-01").inschrijvingsmutatie().leerling()));
+  EXPECT_EQ(signals[0].key.find("111222333"), std::string::npos);
+
+  // A restart over the same store: nothing repeated, nothing reprocessed.
+  RunService(store_dir, 20);
+  EXPECT_EQ(ReadAll(std::string(kafka::kTopicSignalen)).size(), 1u);
+  EXPECT_EQ(ReadAll(kafka::DlqTopic(kafka::kTopicInschrijvingsmutaties)).size(), 2u);
+}
+
+TEST_F(SignalingServiceTest, AnotherInstanceRestoresThePartitionFromTheChangelog) {
+  Produce(events::Encode(Uitschrijving("111222333", "u1", "2024-03-01"), pseudo_, absl::Now()));
+  RunService(dir_.File("a"), 40);
+  // A fresh instance (empty store) takes over: it must not process the event
+  // again from offset 0, but restore the state and fire the timer.
+  SetToday("2024-03-10");
+  RunService(dir_.File("b"), 40);
+  auto signals = ReadAll(std::string(kafka::kTopicSignalen));
+  ASSERT_EQ(signals.size(), 1u);
+  auto store = SignalingStore::Open(dir_.File("b"), false);
+  ASSERT_TRUE(store.ok());
+  const std::string pseudoniem =
+      pseudo_.Of(Uitschrijving("111222333", "u1", "2024-03-01").inschrijvingsmutatie().leerling());
+  auto found = (*store)->FindJongere(pseudoniem);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->feiten_size(), 1);
+}
+
+// The partition (of 2) a jongere's state is in, per the store at `dir`.
+int32_t PartitionOf(const std::string& dir, const std::string& pseudoniem) {
+  auto store = SignalingStore::Open(dir, false);
+  EXPECT_TRUE(store.ok());
+  for (int32_t p = 0; p < 2; ++p) {
+    auto got = (*store)->GetJongere(p, pseudoniem);
+    if (got.ok() && got->has_value()) return p;
+  }
+  ADD_FAILURE() << "jongere not in the store";
+  return 0;
+}
+
+std::string StateOf(const std::string& dir, int32_t partition, const std::string& pseudoniem) {
+  auto store = SignalingStore::Open(dir, false);
+  EXPECT_TRUE(store.ok());
+  auto got = (*store)->GetJongere(partition, pseudoniem);
+  EXPECT_TRUE(got.ok() && got->has_value());
+  return got.ok() && got->has_value() ? (*got)->SerializeAsString() : "";
+}
+
+TEST_F(SignalingServiceTest, PartitionBackFromAnotherInstanceCatchesUpFromTheCheckpoint) {
+  const v1::Event u1 = Uitschrijving("111222333", "u1", "2024-03-01");
+  const std::string pseudoniem = pseudo_.Of(u1.inschrijvingsmutatie().leerling());
+  Produce(events::Encode(u1, pseudo_, absl::Now()));
+  RunService(dir_.File("a"), 40);  // A: the jongere, no signal yet
+  const int32_t partition = PartitionOf(dir_.File("a"), pseudoniem);
+  const std::string state_at_a = StateOf(dir_.File("a"), partition, pseudoniem);
+  {
+    auto a = SignalingStore::Open(dir_.File("a"), false);
+    ASSERT_TRUE(a.ok());
+    ASSERT_TRUE((*a)->GetChangelogCheckpoint(partition).has_value()) << "a commit records the changelog checkpoint";
+  }
+
+  // The partition moves to B, which fires the timer (its update: the signal
+  // is in the jongere's state as emitted) and processes another event.
+  SetToday("2024-03-10");
+  Produce(events::Encode(Uitschrijving("123456782", "u2", "2024-03-05"), pseudo_, absl::Now()));
+  RunService(dir_.File("b"), 40);
+  ASSERT_EQ(ReadAll(std::string(kafka::kTopicSignalen)).size(), 1u);
+  const std::string state_at_b = StateOf(dir_.File("b"), partition, pseudoniem);
+  ASSERT_NE(state_at_a, state_at_b);
+
+  // Back to A: its local state is older. It must take B's updates from the
+  // changelog, not judge the old state again (that would emit the same
+  // ABSOLUUT_VERZUIM a second time).
+  RunService(dir_.File("a"), 40);
+  EXPECT_EQ(ReadAll(std::string(kafka::kTopicSignalen)).size(), 1u) << "A repeated B's signal: stale local state";
+  EXPECT_EQ(StateOf(dir_.File("a"), partition, pseudoniem), state_at_b);
+  auto a = SignalingStore::Open(dir_.File("a"), false);
+  auto b = SignalingStore::Open(dir_.File("b"), false);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (auto t : kafka::kEventTopics) {
+    for (int32_t p = 0; p < 2; ++p) {
+      EXPECT_EQ((*a)->GetOffset({std::string(t), p}), (*b)->GetOffset({std::string(t), p})) << t << "/" << p;
+    }
+  }
+  for (int32_t p = 0; p < 2; ++p) {
+    int64_t end = -1;
+    ASSERT_TRUE(kafka::ReadPartitionToEnd(kopts_, {std::string(kafka::kTopicSignalingChangelog), p}, 0,
+                                          [](const kafka::InRecord&) {}, absl::Seconds(10), &end)
+                    .ok());
+    EXPECT_EQ((*a)->GetChangelogCheckpoint(p), end) << "partition " << p;
+  }
+}
+
+TEST_F(SignalingServiceTest, BatchCutShortAtTheChangelogTailIsNotRestoredAndIsRewritten) {
+  const v1::Event u1 = Uitschrijving("111222333", "u1", "2024-03-01");
+  const std::string pseudoniem = pseudo_.Of(u1.inschrijvingsmutatie().leerling());
+  Produce(events::Encode(u1, pseudo_, absl::Now()));
+  RunService(dir_.File("a"), 40);
+  const int32_t partition = PartitionOf(dir_.File("a"), pseudoniem);
+  const std::string committed = StateOf(dir_.File("a"), partition, pseudoniem);
+
+  // A crash after part of a batch's changelog was written: a state record
+  // without the commit point (offsets) that ends every batch.
+  internal::v1::JongereState uncommitted;
+  ASSERT_TRUE(uncommitted.ParseFromString(committed));
+  uncommitted.set_woongemeente("0599");
+  Produce({std::string(kafka::kTopicSignalingChangelog), partition, SignalingStore::JongereKey(partition, pseudoniem),
+           uncommitted.SerializeAsString(), {}});
+
+  RunService(dir_.File("b"), 20);  // restores from the beginning
+  EXPECT_EQ(StateOf(dir_.File("b"), partition, pseudoniem), committed);
+  // The tail is followed by the committed value and a commit point, so a later
+  // restore (which applies up to the last commit point) gets it right too.
+  RunService(dir_.File("c"), 20);
+  EXPECT_EQ(StateOf(dir_.File("c"), partition, pseudoniem), committed);
+}
+
+}  // namespace
+}  // namespace inbeeld::signaling
