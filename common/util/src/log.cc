@@ -72,8 +72,10 @@ std::string JsonEscape(std::string_view s) {
   return out;
 }
 
+bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+
 void Log(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields) {
-  if (static_cast<int>(level) < g_level.load(std::memory_order_relaxed)) return;
+  if (!LogEnabled(level)) return;
   std::string line = absl::StrCat(
       "{\"time\":\"", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
       "\",\"level\":\"", LevelName(level), "\",\"service\":\"", JsonEscape(*g_service),

@@ -16,6 +16,17 @@ TEST(LogTest, LevelNamesAreValidated) {
   EXPECT_TRUE(SetLogLevel("info"));
 }
 
+TEST(LogTest, LogEnabledFollowsTheLevel) {
+  ASSERT_TRUE(SetLogLevel("warn"));
+  EXPECT_FALSE(LogEnabled(LogLevel::kDebug));
+  EXPECT_FALSE(LogEnabled(LogLevel::kInfo));
+  EXPECT_TRUE(LogEnabled(LogLevel::kWarn));
+  EXPECT_TRUE(LogEnabled(LogLevel::kError));
+  ASSERT_TRUE(SetLogLevel("debug"));
+  EXPECT_TRUE(LogEnabled(LogLevel::kDebug));
+  ASSERT_TRUE(SetLogLevel("info"));
+}
+
 TEST(LogTest, WritesOneJsonObjectPerLine) {
   testing::internal::CaptureStderr();
   InitLogging("test", "info");

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -9,6 +10,7 @@
 #include "inbeeld/identity/validation.h"
 #include "inbeeld/kafka/kafka_metrics.h"
 #include "inbeeld/kafka/topics.h"
+#include "inbeeld/observability/metric_cache.h"
 #include "inbeeld/observability/metrics.h"
 #include "inbeeld/util/dates.h"
 #include "inbeeld/util/log.h"
@@ -97,9 +99,40 @@ SignalingMetrics& Metrics() {
   return *m;
 }
 
+// The labelled metrics the loop touches per event, per signal and per jongere
+// of a batch, looked up once per label value (metric_cache.h). Per thread: the
+// loop and its assign/revoke hooks run on one.
+struct LoopMetrics {
+  observability::MetricCache<prometheus::Counter, 1> applied{Metrics().applied, {"kind"}};
+  observability::MetricCache<prometheus::Counter, 1> duplicates{Metrics().duplicates, {"kind"}};
+  observability::MetricCache<prometheus::Counter, 1> signals{Metrics().signals, {"soort"}};
+  observability::MetricCache<prometheus::Counter, 2> telling{Metrics().telling, {"figuur", "gemeente"}};
+  observability::MetricCache<prometheus::Gauge, 1> open_av{Metrics().open_av, {"gemeente"}};
+  observability::MetricCache<prometheus::Gauge, 1> open_ub{Metrics().open_ub, {"gemeente"}};
+};
+
+LoopMetrics& Loop() {
+  thread_local LoopMetrics m;
+  return m;
+}
+
 std::string SoortLabel(v1::SignaalSoort s) {
   std::string name = v1::SignaalSoort_Name(s);
   return absl::AsciiStrToLower(name.substr(std::string("SIGNAAL_SOORT_").size()));
+}
+
+// SoortLabel of every soort, computed once (it is asked per signal).
+const std::string& SoortLabelCached(v1::SignaalSoort s) {
+  static const auto* const labels = [] {
+    auto* m = new absl::flat_hash_map<int, std::string>();
+    for (int i = v1::SignaalSoort_MIN; i <= v1::SignaalSoort_MAX; ++i) {
+      if (v1::SignaalSoort_IsValid(i)) m->emplace(i, SoortLabel(static_cast<v1::SignaalSoort>(i)));
+    }
+    return m;
+  }();
+  static const std::string* const unknown = new std::string("unknown");
+  const auto it = labels->find(static_cast<int>(s));
+  return it != labels->end() ? it->second : *unknown;
 }
 
 // The telling column a signal adds to (docs/TELLING.md), or "" (the
@@ -120,7 +153,7 @@ std::string_view TellingFiguur(const v1::Signaal& s) {
   }
 }
 
-std::string EventKindOfTopic(std::string_view topic) {
+std::string_view EventKindOfTopic(std::string_view topic) {
   if (topic == kafka::kTopicVerzuimmeldingen) return "verzuimmelding";
   if (topic == kafka::kTopicInschrijvingsmutaties) return "inschrijvingsmutatie";
   if (topic == kafka::kTopicAdresmutaties) return "adresmutatie";
@@ -128,7 +161,7 @@ std::string EventKindOfTopic(std::string_view topic) {
   return "unknown";
 }
 
-std::string EventKind(const kafka::InRecord& r) { return EventKindOfTopic(r.topic); }
+std::string_view EventKind(const kafka::InRecord& r) { return EventKindOfTopic(r.topic); }
 
 }  // namespace
 
@@ -155,7 +188,7 @@ SignalingService::SignalingService(SignalingStore& store, kafka::Producer& produ
   // at 0 from the start: their panels show 0 instead of "no data", and a
   // first increment is not lost to rate()/increase().
   for (std::string_view topic : kafka::kEventTopics) {
-    Metrics().duplicates.Add({{"kind", EventKindOfTopic(topic)}});
+    Metrics().duplicates.Add({{"kind", std::string(EventKindOfTopic(topic))}});
     kafka::DeclareDlqSource(topic);
   }
 }
@@ -173,11 +206,11 @@ kafka::ConsumerOptions SignalingService::ConsumerOptionsFor(const std::string& g
 
 void SignalingService::AdjustGauges(const std::string& old_gemeente, bool was_av, bool was_ub, const Jongere& now,
                                     int sign) {
-  auto& m = Metrics();
-  if (was_av) m.open_av.Add({{"gemeente", old_gemeente}}).Decrement(sign);
-  if (was_ub) m.open_ub.Add({{"gemeente", old_gemeente}}).Decrement(sign);
-  if (now.HasOpenAbsoluutVerzuim()) m.open_av.Add({{"gemeente", now.Woongemeente()}}).Increment(sign);
-  if (now.IsUitBeeld()) m.open_ub.Add({{"gemeente", now.Woongemeente()}}).Increment(sign);
+  LoopMetrics& m = Loop();
+  if (was_av) m.open_av.Get(old_gemeente).Decrement(sign);
+  if (was_ub) m.open_ub.Get(old_gemeente).Decrement(sign);
+  if (now.HasOpenAbsoluutVerzuim()) m.open_av.Get(now.Woongemeente()).Increment(sign);
+  if (now.IsUitBeeld()) m.open_ub.Get(now.Woongemeente()).Increment(sign);
 }
 
 void SignalingService::OnAssign(const std::vector<kafka::TopicPartition>& parts) {
@@ -351,7 +384,7 @@ absl::StatusOr<SignalingService::Pending*> SignalingService::Load(BatchContext& 
   Pending p;
   p.partition = partition;
   if (stored->has_value()) {
-    p.jongere = Jongere::FromState(**stored);
+    p.jongere = Jongere::FromState(std::move(**stored));
     p.old_wakeup = p.jongere.NextWakeup(options_.core);
     p.was_av = p.jongere.HasOpenAbsoluutVerzuim();
     p.was_uit_beeld = p.jongere.IsUitBeeld();
@@ -364,6 +397,7 @@ absl::StatusOr<SignalingService::Pending*> SignalingService::Load(BatchContext& 
 
 void SignalingService::Emit(BatchContext& ctx, const std::vector<v1::Signaal>& signals,
                             const std::string& ingest_time) {
+  if (!signals.empty() && ctx.ce_time.empty()) ctx.ce_time = events::Rfc3339(absl::Now());
   for (const v1::Signaal& s : signals) {
     kafka::OutRecord out;
     out.topic = std::string(kafka::kTopicSignalen);
@@ -375,17 +409,19 @@ void SignalingService::Emit(BatchContext& ctx, const std::vector<v1::Signaal>& s
                    {std::string(kafka::kHeaderCeId), s.signaal_id()},
                    {std::string(kafka::kHeaderCeSource), "/inbeeld/signaling"},
                    {std::string(kafka::kHeaderCeType), "nl.inbeeld.v1.Signaal"},
-                   {std::string(kafka::kHeaderCeTime), events::Rfc3339(absl::Now())},
+                   {std::string(kafka::kHeaderCeTime), ctx.ce_time},
                    {std::string(kafka::kHeaderContentType), "application/protobuf"}};
     if (!ingest_time.empty()) out.headers.push_back({std::string(kafka::kHeaderIngestTime), ingest_time});
     ctx.outputs.push_back(std::move(out));
-    Metrics().signals.Add({{"soort", SoortLabel(s.soort())}}).Increment();
+    Loop().signals.Get(SoortLabelCached(s.soort())).Increment();
     if (const std::string_view figuur = TellingFiguur(s); !figuur.empty()) {
       // Gemeente, never the jongere: a bounded label (4-digit codes).
-      Metrics().telling.Add({{"figuur", std::string(figuur)}, {"gemeente", s.woongemeente()}}).Increment();
+      Loop().telling.Get(figuur, s.woongemeente()).Increment();
     }
-    util::LogDebug("signal", {{"signaal_id", s.signaal_id()}, {"soort", SoortLabel(s.soort())},
-                              {"peildatum", s.peildatum()}, {"pseudoniem", s.pseudoniem().substr(0, 12)}});
+    if (util::LogEnabled(util::LogLevel::kDebug)) {
+      util::LogDebug("signal", {{"signaal_id", s.signaal_id()}, {"soort", SoortLabel(s.soort())},
+                                {"peildatum", s.peildatum()}, {"pseudoniem", s.pseudoniem().substr(0, 12)}});
+    }
   }
 }
 
@@ -430,11 +466,11 @@ absl::Status SignalingService::Process(BatchContext& ctx, const kafka::InRecord&
   Pending& p = **pending;
   const size_t before = p.jongere.EventCount();
   std::vector<v1::Signaal> signals = p.jongere.Apply(*event, pseudoniem, options_.core);
-  const std::string kind = EventKind(record);
+  const std::string_view kind = EventKind(record);
   if (p.jongere.EventCount() == before) {
-    Metrics().duplicates.Add({{"kind", kind}}).Increment();
+    Loop().duplicates.Get(kind).Increment();
   } else {
-    Metrics().applied.Add({{"kind", kind}}).Increment();
+    Loop().applied.Get(kind).Increment();
   }
   // Timers are advanced once per jongere after the whole batch was applied
   // (AdvanceBatch), so events that arrive together are judged together.

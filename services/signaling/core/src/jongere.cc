@@ -44,13 +44,13 @@ v1::StatusResponse StatusAnswer::ToProto() const {
   return r;
 }
 
-Jongere Jongere::FromState(const internal::v1::JongereState& state) {
+Jongere Jongere::FromState(internal::v1::JongereState state) {
   Jongere j;
-  j.state_ = state;
-  for (const v1::Event& e : state.feiten()) j.dedup_.insert(DedupSleutel(e));
-  for (const std::string& id : state.uitgegeven_signaal_ids()) j.uitgegeven_.insert(Vingerafdruk(id));
-  if (static_cast<size_t>(state.uitgegeven_signaal_ids_size()) != j.uitgegeven_.size() ||
-      !std::equal(j.uitgegeven_.begin(), j.uitgegeven_.end(), state.uitgegeven_signaal_ids().begin())) {
+  j.state_ = std::move(state);
+  for (const v1::Event& e : j.state_.feiten()) j.dedup_.insert(DedupSleutel(e));
+  for (const std::string& id : j.state_.uitgegeven_signaal_ids()) j.uitgegeven_.insert(Vingerafdruk(id));
+  if (static_cast<size_t>(j.state_.uitgegeven_signaal_ids_size()) != j.uitgegeven_.size() ||
+      !std::equal(j.uitgegeven_.begin(), j.uitgegeven_.end(), j.state_.uitgegeven_signaal_ids().begin())) {
     // A state of the whole-id time: store the prefixes from now on.
     j.state_.mutable_uitgegeven_signaal_ids()->Clear();
     for (const std::string& id : j.uitgegeven_) j.state_.add_uitgegeven_signaal_ids(id);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <optional>
 #include <cstdint>
 #include <vector>
@@ -17,7 +18,6 @@ namespace {
 
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
-using google::protobuf::Reflection;
 using internal::v1::JongereState;
 
 // Dates are written as deltas from the previous date of the record, the first
@@ -81,70 +81,182 @@ bool AlleenVelden(const Message& m, int max_nummer) {
   return true;
 }
 
-// Whether an event kind's message can be written field by field: scalar,
-// string or message fields with numbers up to 64 (computed once per kind).
-bool SoortPast(int soort) {
-  static const auto* const past = [] {
-    auto* p = new std::array<bool, kSoorten>();
-    for (int soort = 1; soort < kSoorten; ++soort) {
-      const FieldDescriptor* oneof = v1::Event::descriptor()->FindFieldByNumber(soort);
+// Event fields are read off the wire form of their kind's message (the
+// generated serializer) and written back through the generated parser: the
+// same values protobuf reflection would give, field by field, at a fraction
+// of the cost (reflection was most of the codec's CPU, which signaling pays
+// for every jongere of every batch). What each field is, is taken from the
+// descriptors once per kind.
+enum class Vorm { kTekst, kBericht, kEnum, kInt32, kInt64, kUInt32, kUInt64, kBool };
+
+struct VeldInfo {
+  int nummer;
+  bool presence;  // has_presence: absent and default differ (optional, messages)
+  Vorm vorm;
+};
+
+struct SoortInfo {
+  bool past = false;            // every field fits: the compact form may hold this kind
+  std::vector<VeldInfo> velden;  // by field number
+};
+
+std::optional<Vorm> VormVan(const FieldDescriptor* f) {
+  // The wire form of these is a varint or length-delimited bytes as read below.
+  switch (f->type()) {
+    case FieldDescriptor::TYPE_STRING:
+    case FieldDescriptor::TYPE_BYTES: return Vorm::kTekst;
+    case FieldDescriptor::TYPE_MESSAGE: return Vorm::kBericht;
+    case FieldDescriptor::TYPE_ENUM: return Vorm::kEnum;
+    case FieldDescriptor::TYPE_INT32: return Vorm::kInt32;
+    case FieldDescriptor::TYPE_INT64: return Vorm::kInt64;
+    case FieldDescriptor::TYPE_UINT32: return Vorm::kUInt32;
+    case FieldDescriptor::TYPE_UINT64: return Vorm::kUInt64;
+    case FieldDescriptor::TYPE_BOOL: return Vorm::kBool;
+    default: return std::nullopt;  // zigzag, fixed-width, floating point: not in the compact form
+  }
+}
+
+const SoortInfo& Soort(int soort) {
+  static const auto* const info = [] {
+    auto* a = new std::array<SoortInfo, kSoorten>();
+    for (int k = 1; k < kSoorten; ++k) {
+      const FieldDescriptor* oneof = v1::Event::descriptor()->FindFieldByNumber(k);
       if (oneof == nullptr || oneof->message_type() == nullptr) continue;
       const google::protobuf::Descriptor* d = oneof->message_type();
-      bool ok = true;
+      SoortInfo& s = (*a)[k];
+      s.past = true;
       for (int i = 0; i < d->field_count(); ++i) {
         const FieldDescriptor* f = d->field(i);
-        if (f->is_repeated() || f->number() > kMaxVeldNummer || f->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT ||
-            f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
-          ok = false;
+        const std::optional<Vorm> vorm = VormVan(f);
+        if (f->is_repeated() || f->number() > kMaxVeldNummer || !vorm) {
+          s.past = false;
+          continue;
         }
+        s.velden.push_back({f->number(), f->has_presence(), *vorm});
       }
-      (*p)[soort] = ok;
+      std::sort(s.velden.begin(), s.velden.end(), [](const VeldInfo& x, const VeldInfo& y) { return x.nummer < y.nummer; });
     }
-    return p;
+    return a;
   }();
-  return (*past)[soort];
+  return (*info)[soort];
+}
+
+// The kind's message of an event, without reflection.
+const Message* SubBericht(const v1::Event& e) {
+  switch (e.event_case()) {
+    case v1::Event::kVerzuimmelding: return &e.verzuimmelding();
+    case v1::Event::kInschrijvingsmutatie: return &e.inschrijvingsmutatie();
+    case v1::Event::kAdresmutatie: return &e.adresmutatie();
+    case v1::Event::kVrijstelling: return &e.vrijstelling();
+    default: return nullptr;
+  }
+}
+
+Message* MutableSubBericht(v1::Event* e, int soort) {
+  switch (soort) {
+    case v1::Event::kVerzuimmelding: return e->mutable_verzuimmelding();
+    case v1::Event::kInschrijvingsmutatie: return e->mutable_inschrijvingsmutatie();
+    case v1::Event::kAdresmutatie: return e->mutable_adresmutatie();
+    case v1::Event::kVrijstelling: return e->mutable_vrijstelling();
+    default: return nullptr;
+  }
+}
+
+// Without unknown fields (a newer writer's): those the compact form cannot hold.
+// GetReflection() is not free (it looks up the descriptors each time): kept.
+template <typename M>
+bool ZonderOnbekende(const M& m) {
+  static const google::protobuf::Reflection* const r = M::default_instance().GetReflection();
+  return r->GetUnknownFields(m).empty();
 }
 
 bool EventPast(const v1::Event& e) {
-  if (!e.GetReflection()->GetUnknownFields(e).empty()) return false;
+  if (!ZonderOnbekende(e)) return false;
   if (e.event_case() == v1::Event::EVENT_NOT_SET) return true;
-  if (e.event_case() >= kSoorten || !SoortPast(e.event_case())) return false;
-  const FieldDescriptor* oneof = e.GetDescriptor()->FindFieldByNumber(e.event_case());
-  const Message& sub = e.GetReflection()->GetMessage(e, oneof);
-  return sub.GetReflection()->GetUnknownFields(sub).empty();
+  if (e.event_case() >= kSoorten || !Soort(e.event_case()).past) return false;
+  switch (e.event_case()) {
+    case v1::Event::kVerzuimmelding: return ZonderOnbekende(e.verzuimmelding());
+    case v1::Event::kInschrijvingsmutatie: return ZonderOnbekende(e.inschrijvingsmutatie());
+    case v1::Event::kAdresmutatie: return ZonderOnbekende(e.adresmutatie());
+    case v1::Event::kVrijstelling: return ZonderOnbekende(e.vrijstelling());
+    default: return false;
+  }
 }
 
-bool Gelijk(const Message& a, const Message& b, const FieldDescriptor* f) {
-  const Reflection* ra = a.GetReflection();
-  const Reflection* rb = b.GetReflection();
-  if (f->has_presence()) {
-    const bool ha = ra->HasField(a, f), hb = rb->HasField(b, f);
-    if (ha != hb) return false;
-    if (!ha) return true;
+// The field values of one event kind's message, read off its wire form
+// (string views into that form). Absent fields read as the default ("", 0).
+struct Waarden {
+  std::array<std::string_view, kMaxVeldNummer + 1> tekst{};
+  std::array<uint64_t, kMaxVeldNummer + 1> getal{};
+  uint64_t aanwezig = 0;  // bit nummer - 1: the field is on the wire
+
+  bool Aanwezig(int nummer) const { return (aanwezig >> (nummer - 1)) & 1; }
+};
+
+bool LeesVarint(std::string_view& in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (in.empty()) return false;
+    const auto b = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    *v |= uint64_t{b & 0x7fu} << shift;
+    if ((b & 0x80) == 0) return true;
   }
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_STRING: {
-      std::string sa, sb;
-      return ra->GetStringReference(a, f, &sa) == rb->GetStringReference(b, f, &sb);
-    }
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      return ra->GetMessage(a, f).SerializeAsString() == rb->GetMessage(b, f).SerializeAsString();
-    case FieldDescriptor::CPPTYPE_ENUM:
-      return ra->GetEnumValue(a, f) == rb->GetEnumValue(b, f);
-    case FieldDescriptor::CPPTYPE_BOOL:
-      return ra->GetBool(a, f) == rb->GetBool(b, f);
-    case FieldDescriptor::CPPTYPE_INT32:
-      return ra->GetInt32(a, f) == rb->GetInt32(b, f);
-    case FieldDescriptor::CPPTYPE_INT64:
-      return ra->GetInt64(a, f) == rb->GetInt64(b, f);
-    case FieldDescriptor::CPPTYPE_UINT32:
-      return ra->GetUInt32(a, f) == rb->GetUInt32(b, f);
-    case FieldDescriptor::CPPTYPE_UINT64:
-      return ra->GetUInt64(a, f) == rb->GetUInt64(b, f);
-    default:
-      return false;
-  }
+  return false;
 }
+
+// Only what the generated serializer writes for the kinds that fit: varints
+// (wire type 0) and length-delimited values (2), field numbers 1..64.
+bool LeesDraad(std::string_view in, Waarden* w) {
+  *w = Waarden();
+  while (!in.empty()) {
+    uint64_t tag = 0;
+    if (!LeesVarint(in, &tag)) return false;
+    const uint64_t nummer = tag >> 3;
+    if (nummer == 0 || nummer > kMaxVeldNummer) return false;
+    switch (tag & 7) {
+      case 0:
+        if (!LeesVarint(in, &w->getal[nummer])) return false;
+        break;
+      case 2: {
+        uint64_t n = 0;
+        if (!LeesVarint(in, &n) || n > in.size()) return false;
+        w->tekst[nummer] = in.substr(0, n);
+        in.remove_prefix(n);
+        break;
+      }
+      default:
+        return false;
+    }
+    w->aanwezig |= uint64_t{1} << (nummer - 1);
+  }
+  return true;
+}
+
+bool IsTekst(Vorm v) { return v == Vorm::kTekst || v == Vorm::kBericht; }
+
+bool Gelijk(const Waarden& a, const Waarden& b, const VeldInfo& f) {
+  if (f.presence) {
+    if (a.Aanwezig(f.nummer) != b.Aanwezig(f.nummer)) return false;
+    if (!a.Aanwezig(f.nummer)) return true;
+  }
+  return IsTekst(f.vorm) ? a.tekst[f.nummer] == b.tekst[f.nummer] : a.getal[f.nummer] == b.getal[f.nummer];
+}
+
+void SchrijfVarint(std::string& uit, uint64_t v) {
+  while (v >= 0x80) {
+    uit.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  uit.push_back(static_cast<char>(v));
+}
+
+// The value of one field as the decoder keeps it: what the wire form holds.
+struct Veldwaarde {
+  bool aanwezig = false;
+  std::string tekst;
+  uint64_t getal = 0;
+};
 
 class Schrijver {
  public:
@@ -194,58 +306,49 @@ class Schrijver {
     }
   }
   // The value of one field of an event message.
-  void Veld(const Message& m, const FieldDescriptor* f) {
-    const Reflection* r = m.GetReflection();
-    const bool aanwezig = !f->has_presence() || r->HasField(m, f);
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING:
-        if (!aanwezig) return Afwezig();
-        return Waarde(r->GetStringReference(m, f, &scratch_), f->number());
-      case FieldDescriptor::CPPTYPE_MESSAGE:
-        if (!aanwezig) return Afwezig();
-        return Waarde(r->GetMessage(m, f).SerializeAsString(), f->number());
-      default:
-        break;
+  void Veld(const Waarden& w, const VeldInfo& f) {
+    const bool aanwezig = !f.presence || w.Aanwezig(f.nummer);
+    if (IsTekst(f.vorm)) {
+      if (!aanwezig) return Afwezig();
+      return Waarde(w.tekst[f.nummer], f.nummer);
     }
-    if (f->has_presence()) Varint(aanwezig ? 1 : 0);
+    if (f.presence) Varint(aanwezig ? 1 : 0);
     if (!aanwezig) return;
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_ENUM:
-        return Varint(ZigZag(r->GetEnumValue(m, f)));
-      case FieldDescriptor::CPPTYPE_BOOL:
-        return Varint(r->GetBool(m, f) ? 1 : 0);
-      case FieldDescriptor::CPPTYPE_INT32:
-        return Varint(ZigZag(r->GetInt32(m, f)));
-      case FieldDescriptor::CPPTYPE_INT64:
-        return Varint(ZigZag(r->GetInt64(m, f)));
-      case FieldDescriptor::CPPTYPE_UINT32:
-        return Varint(r->GetUInt32(m, f));
-      case FieldDescriptor::CPPTYPE_UINT64:
-        return Varint(r->GetUInt64(m, f));
+    const uint64_t v = w.getal[f.nummer];
+    switch (f.vorm) {
+      case Vorm::kEnum:
+      case Vorm::kInt32:
+        // On the wire sign-extended to 64 bits; written as the 32-bit value.
+        return Varint(ZigZag(static_cast<int32_t>(v)));
+      case Vorm::kInt64:
+        return Varint(ZigZag(static_cast<int64_t>(v)));
+      case Vorm::kUInt32:
+        return Varint(static_cast<uint32_t>(v));
+      case Vorm::kBool:
+        return Varint(v != 0 ? 1 : 0);
       default:
-        return;  // excluded by EventPast
+        return Varint(v);
     }
   }
   std::string Klaar() && { return std::move(uit_); }
 
  private:
   std::string uit_;
-  std::string scratch_;
   absl::flat_hash_map<std::string, uint32_t> tabel_;
   std::array<std::string, kSlots> vorige_letterlijk_;
   absl::CivilDay vorige_dag_ = kEerste;
 };
 
 // FormatDate without the format parser (decoding is on the hot path).
-std::string Datum(absl::CivilDay d) {
-  std::string s = "0000-00-00";
+void Datum(absl::CivilDay d, char (&s)[10]) {
   auto zet = [&s](size_t pos, int64_t v, int n) {
     for (int i = n - 1; i >= 0; --i, v /= 10) s[pos + static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
   };
   zet(0, d.year(), 4);
+  s[4] = '-';
   zet(5, d.month(), 2);
+  s[7] = '-';
   zet(8, d.day(), 2);
-  return s;
 }
 
 class Lezer {
@@ -273,43 +376,45 @@ class Lezer {
     in_.remove_prefix(n);
     return s;
   }
-  // nullopt: absent (kAfwezig).
-  std::optional<std::string> Waarde(int slot = 0) {
+  // nullopt: absent (kAfwezig). The view is valid until the next call (no
+  // copy per value: decoding is on every batch's path).
+  std::optional<std::string_view> Waarde(int slot = 0) {
     const uint64_t h = Varint();
     std::string& vorige = vorige_letterlijk_[static_cast<size_t>(slot)];
     switch (h & 3) {
       case kDatum: {
         vorige_dag_ += UnZigZag(h >> 2);
-        return Datum(vorige_dag_);
+        Datum(vorige_dag_, datum_);
+        return std::string_view(datum_, sizeof(datum_));
       }
       case kVerwijzing:
         if ((h >> 2) >= tabel_.size()) {
           Fout();
-          return std::string();
+          return std::string_view();
         }
         return tabel_[h >> 2];
       case kLetterlijk:
         vorige.assign(Raw(h >> 2));
         tabel_.push_back(vorige);
-        return vorige;
+        return tabel_.back();
       default: {
         if ((h >> 2) == 0) return std::nullopt;
         const uint64_t gedeeld = Varint();
         if (gedeeld > vorige.size()) {
           Fout();
-          return std::string();
+          return std::string_view();
         }
         vorige.resize(gedeeld);
         vorige.append(Raw((h >> 2) - 1));
         tabel_.push_back(vorige);
-        return vorige;
+        return tabel_.back();
       }
     }
   }
   std::string VerplichteWaarde() {
-    std::optional<std::string> w = Waarde();
+    std::optional<std::string_view> w = Waarde();
     if (!w) Fout();
-    return w.value_or("");
+    return std::string(w.value_or(""));
   }
   std::string SignaalId() {
     const uint64_t h = Varint();
@@ -319,44 +424,36 @@ class Lezer {
     }
     return std::string(Raw(h - 2));
   }
-  void Veld(Message* m, const FieldDescriptor* f) {
-    const Reflection* r = m->GetReflection();
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING: {
-        std::optional<std::string> w = Waarde(f->number());
-        if (w) {
-          r->SetString(m, f, std::move(*w));
-        } else {
-          r->ClearField(m, f);
-        }
-        return;
-      }
-      case FieldDescriptor::CPPTYPE_MESSAGE: {
-        std::optional<std::string> w = Waarde(f->number());
-        if (!w) return r->ClearField(m, f);
-        if (!r->MutableMessage(m, f)->ParseFromString(*w)) Fout();
-        return;
-      }
-      default:
-        break;
+  // One field of an event message into its decoded value.
+  void Veld(Veldwaarde* v, const VeldInfo& f) {
+    if (IsTekst(f.vorm)) {
+      const std::optional<std::string_view> w = Waarde(f.nummer);
+      v->aanwezig = w.has_value();
+      v->tekst.assign(w.value_or(""));
+      return;
     }
-    if (f->has_presence() && Varint() == 0) return r->ClearField(m, f);
-    const uint64_t v = Varint();
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_ENUM:
-        return r->SetEnumValue(m, f, static_cast<int>(UnZigZag(v)));
-      case FieldDescriptor::CPPTYPE_BOOL:
-        return r->SetBool(m, f, v != 0);
-      case FieldDescriptor::CPPTYPE_INT32:
-        return r->SetInt32(m, f, static_cast<int32_t>(UnZigZag(v)));
-      case FieldDescriptor::CPPTYPE_INT64:
-        return r->SetInt64(m, f, UnZigZag(v));
-      case FieldDescriptor::CPPTYPE_UINT32:
-        return r->SetUInt32(m, f, static_cast<uint32_t>(v));
-      case FieldDescriptor::CPPTYPE_UINT64:
-        return r->SetUInt64(m, f, v);
+    if (f.presence && Varint() == 0) {
+      *v = Veldwaarde();
+      return;
+    }
+    const uint64_t w = Varint();
+    v->aanwezig = true;
+    switch (f.vorm) {
+      case Vorm::kEnum:
+      case Vorm::kInt32:
+        v->getal = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(UnZigZag(w))));
+        return;
+      case Vorm::kInt64:
+        v->getal = static_cast<uint64_t>(UnZigZag(w));
+        return;
+      case Vorm::kUInt32:
+        v->getal = static_cast<uint32_t>(w);
+        return;
+      case Vorm::kBool:
+        v->getal = w != 0 ? 1 : 0;
+        return;
       default:
-        Fout();
+        v->getal = w;
         return;
     }
   }
@@ -369,8 +466,9 @@ class Lezer {
   }
   std::string_view in_;
   bool ok_ = true;
-  std::vector<std::string> tabel_;
+  std::deque<std::string> tabel_;  // stable: Waarde returns views into it
   std::array<std::string, kSlots> vorige_letterlijk_;
+  char datum_[10] = {};
   absl::CivilDay vorige_dag_ = kEerste;
 };
 
@@ -388,23 +486,6 @@ bool CompactPast(const JongereState& state) {
   return true;
 }
 
-// Fields of each event kind's message in field-number order (computed once).
-const std::vector<const FieldDescriptor*>& VeldenOpNummer(int soort) {
-  static const auto* const velden = [] {
-    auto* v = new std::array<std::vector<const FieldDescriptor*>, kSoorten>();
-    for (int soort = 1; soort < kSoorten; ++soort) {
-      const FieldDescriptor* oneof = v1::Event::descriptor()->FindFieldByNumber(soort);
-      if (oneof == nullptr || oneof->message_type() == nullptr) continue;
-      const google::protobuf::Descriptor* d = oneof->message_type();
-      for (int i = 0; i < d->field_count(); ++i) (*v)[soort].push_back(d->field(i));
-      std::sort((*v)[soort].begin(), (*v)[soort].end(),
-                [](const FieldDescriptor* a, const FieldDescriptor* b) { return a->number() < b->number(); });
-    }
-    return v;
-  }();
-  return (*velden)[soort];
-}
-
 }  // namespace
 
 std::string EncodeJongereState(const JongereState& state) {
@@ -415,27 +496,35 @@ std::string EncodeJongereState(const JongereState& state) {
   // Events: kind, change mask against the previous event of that kind, the
   // changed fields.
   w.Varint(static_cast<uint64_t>(state.feiten_size()));
-  std::array<const Message*, kSoorten> vorige{};
-  const google::protobuf::Descriptor* event_d = v1::Event::descriptor();
+  // Per kind the previous event's values (the first event of a kind is
+  // compared with the empty message: nothing on the wire). Two wire buffers
+  // per kind, used in turn: the previous event's values are views into the
+  // one not written now.
+  std::array<std::array<std::string, 2>, kSoorten> draad;
+  std::array<size_t, kSoorten> beurt{};
+  std::array<Waarden, kSoorten> vorige{};
+  Waarden huidig;
   for (const v1::Event& e : state.feiten()) {
     const int soort = e.event_case();
     w.Varint(static_cast<uint64_t>(soort));
     if (soort == 0) continue;
-    const FieldDescriptor* oneof = event_d->FindFieldByNumber(soort);
-    const Message& sub = e.GetReflection()->GetMessage(e, oneof);
-    // The first event of a kind is compared with the empty message.
-    const Message& basis =
-        vorige[soort] != nullptr ? *vorige[soort] : e.GetReflection()->GetMessage(v1::Event::default_instance(), oneof);
-    const std::vector<const FieldDescriptor*>& velden = VeldenOpNummer(soort);
+    beurt[soort] ^= 1;
+    std::string& buffer = draad[soort][beurt[soort]];
+    buffer.clear();
+    SubBericht(e)->AppendToString(&buffer);
+    // The generated serializer writes nothing the reader above does not know
+    // for a kind that fits (EventPast).
+    (void)LeesDraad(buffer, &huidig);
+    const std::vector<VeldInfo>& velden = Soort(soort).velden;
     uint64_t masker = 0;
-    for (const FieldDescriptor* f : velden) {
-      if (!Gelijk(sub, basis, f)) masker |= uint64_t{1} << (f->number() - 1);
+    for (const VeldInfo& f : velden) {
+      if (!Gelijk(huidig, vorige[soort], f)) masker |= uint64_t{1} << (f.nummer - 1);
     }
     w.Varint(masker);
-    for (const FieldDescriptor* f : velden) {
-      if ((masker >> (f->number() - 1)) & 1) w.Veld(sub, f);
+    for (const VeldInfo& f : velden) {
+      if ((masker >> (f.nummer - 1)) & 1) w.Veld(huidig, f);
     }
-    vorige[soort] = &sub;
+    vorige[soort] = huidig;
   }
 
   w.Varint(static_cast<uint64_t>(state.uitgegeven_signaal_ids_size()));
@@ -477,22 +566,38 @@ absl::StatusOr<JongereState> DecodeJongereState(std::string_view bytes) {
   }
   Lezer r(bytes.substr(1));
   const uint64_t n = r.Varint();
-  std::array<const Message*, kSoorten> vorige{};
-  const google::protobuf::Descriptor* event_d = v1::Event::descriptor();
+  // Per kind the values of the previous event (a changed field replaces its
+  // value); each event is built as its kind's wire form and parsed.
+  std::array<std::array<Veldwaarde, kMaxVeldNummer + 1>, kSoorten> waarden;
+  std::string draad;
   for (uint64_t i = 0; i < n && r.ok(); ++i) {
     v1::Event* e = state.add_feiten();
     const uint64_t soort = r.Varint();
     if (soort == 0) continue;
-    if (soort >= kSoorten) return absl::DataLossError("stored jongere state: unknown event kind");
-    const FieldDescriptor* oneof = event_d->FindFieldByNumber(static_cast<int>(soort));
-    if (oneof == nullptr) return absl::DataLossError("stored jongere state: unknown event kind");
-    Message* sub = e->GetReflection()->MutableMessage(e, oneof);
-    if (vorige[soort] != nullptr) sub->CopyFrom(*vorige[soort]);
-    const uint64_t masker = r.Varint();
-    for (const FieldDescriptor* f : VeldenOpNummer(static_cast<int>(soort))) {
-      if ((masker >> (f->number() - 1)) & 1) r.Veld(sub, f);
+    if (soort >= kSoorten || !Soort(static_cast<int>(soort)).past) {
+      return absl::DataLossError("stored jongere state: unknown event kind");
     }
-    vorige[soort] = sub;
+    const uint64_t masker = r.Varint();
+    draad.clear();
+    for (const VeldInfo& f : Soort(static_cast<int>(soort)).velden) {
+      Veldwaarde& v = waarden[soort][static_cast<size_t>(f.nummer)];
+      if ((masker >> (f.nummer - 1)) & 1) r.Veld(&v, f);
+      // Without presence a default value is not written (proto3).
+      if (!v.aanwezig || (!f.presence && (IsTekst(f.vorm) ? v.tekst.empty() : v.getal == 0))) continue;
+      const uint64_t nummer = static_cast<uint64_t>(f.nummer);
+      if (IsTekst(f.vorm)) {
+        SchrijfVarint(draad, nummer << 3 | 2);
+        SchrijfVarint(draad, v.tekst.size());
+        draad.append(v.tekst);
+      } else {
+        SchrijfVarint(draad, nummer << 3);
+        SchrijfVarint(draad, v.getal);
+      }
+    }
+    if (!r.ok()) break;
+    if (!MutableSubBericht(e, static_cast<int>(soort))->ParseFromString(draad)) {
+      return absl::DataLossError("stored jongere state: an event does not parse");
+    }
   }
   const uint64_t ids = r.Varint();
   for (uint64_t i = 0; i < ids && r.ok(); ++i) state.add_uitgegeven_signaal_ids(r.SignaalId());

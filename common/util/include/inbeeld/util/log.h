@@ -22,6 +22,10 @@ bool SetLogLevel(std::string_view level);  // false on an unknown name
 void Log(LogLevel level, std::string_view msg,
          std::initializer_list<LogField> fields = {});
 
+// Whether a line of this level is written. Log() checks it too, but only after
+// the caller has built its fields: a per-event debug line guards with this.
+bool LogEnabled(LogLevel level);
+
 inline void LogDebug(std::string_view m, std::initializer_list<LogField> f = {}) { Log(LogLevel::kDebug, m, f); }
 inline void LogInfo(std::string_view m, std::initializer_list<LogField> f = {}) { Log(LogLevel::kInfo, m, f); }
 inline void LogWarn(std::string_view m, std::initializer_list<LogField> f = {}) { Log(LogLevel::kWarn, m, f); }

@@ -120,6 +120,9 @@ class SignalingService {
     std::map<std::string, Pending> jongeren;  // by pseudoniem
     std::vector<kafka::OutRecord> outputs;
     StoreBatch store;
+    // The CloudEvents time of the batch's signals: when the batch emitted
+    // them (formatted once per batch, not per signal).
+    std::string ce_time;
   };
   // Delivery reports of one phase of a batch (called on the producer's thread).
   struct Acks {

@@ -47,7 +47,8 @@ std::string Vingerafdruk(const std::string& signaal_id);
 class Jongere {
  public:
   Jongere() = default;
-  static Jongere FromState(const internal::v1::JongereState& state);
+  // By value: a caller that is done with its state moves it in (no copy).
+  static Jongere FromState(internal::v1::JongereState state);
   internal::v1::JongereState ToState() const { return state_; }
   const internal::v1::JongereState& state() const { return state_; }
 
