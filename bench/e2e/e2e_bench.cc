@@ -291,6 +291,36 @@ std::map<std::string, long> ChildRss(pid_t parent) {
   return out;
 }
 
+// CPU seconds (user + system) of a process so far, from /proc/PID/stat.
+double CpuSecondsOf(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');  // the name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
+  // After the name: state is field 3 of stat(5), utime 14 and stime 15.
+  if (f.size() < 13) return 0;
+  double utime = 0, stime = 0;
+  (void)absl::SimpleAtod(f[11], &utime);
+  (void)absl::SimpleAtod(f[12], &stime);
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds of `parent` (`inbeeld run`: the embedded broker) and of each
+// of its children (the services), by process name.
+std::map<std::string, double> CpuSeconds(pid_t parent) {
+  std::map<std::string, double> out;
+  out["inbeeld run (broker)"] = CpuSecondsOf(parent);
+  std::ifstream children(absl::StrCat("/proc/", parent, "/task/", parent, "/children"));
+  for (int pid; children >> pid;) {
+    std::ifstream comm(absl::StrCat("/proc/", pid, "/comm"));
+    std::string name;
+    std::getline(comm, name);
+    out[name] += CpuSecondsOf(pid);
+  }
+  return out;
+}
+
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -455,6 +485,7 @@ int Main(int argc, char** argv) {
     size_t signals = 0;
     absl::Time last;
     absl::Time sender_end;
+    double sender_cpu = 0;  // seconds, user + system
     std::vector<double> latencies;
   };
   bool meld_failed = false;
@@ -465,9 +496,12 @@ int Main(int argc, char** argv) {
     absl::Time sender_end = absl::InfiniteFuture();
     int sender_status = 0;
     while (true) {
-      if (!sender_done && waitpid(sender, &sender_status, WNOHANG) == sender) {
+      struct rusage usage {};
+      if (!sender_done && wait4(sender, &sender_status, WNOHANG, &usage) == sender) {
         sender_done = true;
         sender_end = absl::Now();
+        a.sender_cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
       }
       if (sender_done && absl::Now() - std::max(a.last, sender_end) > quiet) break;
       auto r = (*consumer)->Poll(absl::Milliseconds(100));
@@ -491,6 +525,7 @@ int Main(int argc, char** argv) {
     }
     return a;
   };
+  const std::map<std::string, double> cpu_before = CpuSeconds(run);
   const absl::Time pipe_start = absl::Now();
   pid_t meld = Spawn({bin + "/inbeeld", "meld", file, "--address=" + get("ingest_grpc"), "--plaintext",
                       "--streams=" + std::to_string(streams), "--progress=never"},
@@ -502,6 +537,20 @@ int Main(int argc, char** argv) {
               "signals (core: %zu signals); meld itself (all accepted by ingest) %.2f s\n",
               pipe_seconds, pipe_rate, pipe.signals, core_signals,
               absl::ToDoubleSeconds(pipe.sender_end - pipe_start));
+  // Where the CPU went in (c) (the 10 s of quiet at its end included: idle
+  // loops cost little); per event of the file.
+  {
+    std::map<std::string, double> cpu = CpuSeconds(run);
+    for (const auto& [name, before] : cpu_before) cpu[name] -= before;
+    cpu["inbeeld meld"] = pipe.sender_cpu;
+    double total = 0;
+    for (const auto& [name, seconds] : cpu) {
+      total += seconds;
+      std::printf("    CPU %-22s %6.1f s  %5.1f us/event\n", name.c_str(), seconds,
+                  1e6 * seconds / static_cast<double>(n_events));
+    }
+    std::printf("    CPU %-22s %6.1f s  %5.1f us/event\n", "total", total, 1e6 * total / static_cast<double>(n_events));
+  }
   std::fflush(stdout);
 
   // (d) latency at a steady rate: fresh jongeren, `rate` events/s through meld's stdin.

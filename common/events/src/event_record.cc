@@ -1,6 +1,9 @@
 #include "inbeeld/events/event_record.h"
 
+#include <array>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "inbeeld/identity/validation.h"
 #include "inbeeld/kafka/topics.h"
 
@@ -30,7 +33,27 @@ const google::protobuf::Message* Payload(const v1::Event& e) {
 }  // namespace
 
 std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+  // Every event (ingest) and every batch of signals (signaling) is stamped:
+  // written digit by digit rather than through FormatTime's format parser.
+  // FormatTime stays for what this form cannot hold (years outside 0..9999).
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const absl::TimeZone::CivilInfo ci = utc.At(t);
+  const absl::CivilSecond& cs = ci.cs;
+  if (cs.year() < 0 || cs.year() > 9999) return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, utc);
+  // Milliseconds truncated, as %E3S does.
+  const int64_t ms = absl::ToInt64Milliseconds(ci.subsecond);
+  std::string s = "0000-00-00T00:00:00.000Z";
+  auto zet = [&s](size_t pos, int64_t v, int n) {
+    for (int i = n - 1; i >= 0; --i, v /= 10) s[pos + static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
+  };
+  zet(0, cs.year(), 4);
+  zet(5, cs.month(), 2);
+  zet(8, cs.day(), 2);
+  zet(11, cs.hour(), 2);
+  zet(14, cs.minute(), 2);
+  zet(17, cs.second(), 2);
+  zet(20, ms, 3);
+  return s;
 }
 
 std::string CeId(const v1::Event& event) {
@@ -39,12 +62,26 @@ std::string CeId(const v1::Event& event) {
 }
 
 std::string CeType(const v1::Event& event) {
-  const auto* payload = Payload(event);
-  return payload ? absl::StrCat("nl.", std::string(payload->GetDescriptor()->full_name())) : "";
+  // Per kind once: GetDescriptor() looks the descriptors up on every call.
+  static const auto* const types = [] {
+    auto* t = new std::array<std::string, 5>();
+    (*t)[v1::Event::kVerzuimmelding] = absl::StrCat("nl.", v1::VerzuimMelding::descriptor()->full_name());
+    (*t)[v1::Event::kInschrijvingsmutatie] = absl::StrCat("nl.", v1::InschrijvingsMutatie::descriptor()->full_name());
+    (*t)[v1::Event::kAdresmutatie] = absl::StrCat("nl.", v1::AdresMutatie::descriptor()->full_name());
+    (*t)[v1::Event::kVrijstelling] = absl::StrCat("nl.", v1::Vrijstelling::descriptor()->full_name());
+    return t;
+  }();
+  const int kind = static_cast<int>(event.event_case());
+  return kind > 0 && kind < static_cast<int>(types->size()) ? (*types)[static_cast<size_t>(kind)] : "";
 }
 
 kafka::OutRecord Encode(const v1::Event& event, const identity::Pseudonymizer& pseudonymizer,
                         absl::Time ingest_time) {
+  return Encode(event, pseudonymizer, ingest_time, CeId(event));
+}
+
+kafka::OutRecord Encode(const v1::Event& event, const identity::Pseudonymizer& pseudonymizer,
+                        absl::Time ingest_time, std::string ce_id) {
   identity::EventRef ref = identity::RefOf(event);
   kafka::OutRecord out;
   out.topic = std::string(TopicOf(event));
@@ -52,7 +89,7 @@ kafka::OutRecord Encode(const v1::Event& event, const identity::Pseudonymizer& p
   Payload(event)->SerializeToString(&out.value);
   out.headers = {
       {std::string(kafka::kHeaderCeSpecversion), "1.0"},
-      {std::string(kafka::kHeaderCeId), CeId(event)},
+      {std::string(kafka::kHeaderCeId), std::move(ce_id)},
       {std::string(kafka::kHeaderCeSource), absl::StrCat("/inbeeld/bron/", ref.bron)},
       {std::string(kafka::kHeaderCeType), CeType(event)},
       {std::string(kafka::kHeaderCeTime), Rfc3339(ingest_time)},

@@ -67,3 +67,47 @@ TEST(EventRecordTest, PoisonRecordsAreRejected) {
 
 }  // namespace
 }  // namespace inbeeld::events
+
+namespace inbeeld::events {
+namespace {
+
+// Rfc3339 writes the digits itself: it must say exactly what FormatTime's
+// "%Y-%m-%dT%H:%M:%E3SZ" says (milliseconds truncated, UTC).
+TEST(EventRecordTest, Rfc3339EqualsFormatTime) {
+  const auto reference = [](absl::Time t) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+  };
+  std::vector<absl::Time> times = {
+      absl::UnixEpoch(),
+      absl::FromCivil(absl::CivilSecond(2024, 2, 29, 23, 59, 59), absl::UTCTimeZone()) + absl::Microseconds(999999),
+      absl::FromCivil(absl::CivilSecond(1969, 12, 31, 23, 59, 59), absl::UTCTimeZone()) + absl::Microseconds(1500),
+      absl::FromCivil(absl::CivilSecond(1900, 1, 1, 0, 0, 0), absl::UTCTimeZone()),
+      absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59), absl::UTCTimeZone()),
+      absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone()),  // beyond four digits
+      absl::FromCivil(absl::CivilSecond(-1, 6, 1, 0, 0, 0), absl::UTCTimeZone()),
+  };
+  // A sweep of ordinary times with odd sub-second parts.
+  absl::Time t = absl::FromCivil(absl::CivilSecond(2026, 12, 1, 10, 0, 0), absl::UTCTimeZone());
+  for (int i = 0; i < 2000; ++i) {
+    t += absl::Seconds(3607) + absl::Nanoseconds(123456789 + i * 7919);
+    times.push_back(t);
+  }
+  for (absl::Time x : times) EXPECT_EQ(Rfc3339(x), reference(x));
+}
+
+// Every kind of the Event oneof has its CloudEvents type: "nl." and the
+// payload's full name (a kind added to the proto must get one too).
+TEST(EventRecordTest, CeTypeOfEveryKind) {
+  const google::protobuf::OneofDescriptor* oneof = v1::Event::descriptor()->FindOneofByName("event");
+  ASSERT_NE(oneof, nullptr);
+  for (int i = 0; i < oneof->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = oneof->field(i);
+    v1::Event e;
+    e.GetReflection()->MutableMessage(&e, f);
+    EXPECT_EQ(CeType(e), "nl." + f->message_type()->full_name()) << f->name();
+  }
+  EXPECT_EQ(CeType(v1::Event()), "");
+}
+
+}  // namespace
+}  // namespace inbeeld::events

@@ -11,6 +11,7 @@
 #include "google/rpc/status.pb.h"
 #include "inbeeld/events/event_record.h"
 #include "inbeeld/identity/validation.h"
+#include "inbeeld/observability/metric_cache.h"
 #include "inbeeld/observability/metrics.h"
 #include "inbeeld/util/log.h"
 
@@ -49,6 +50,13 @@ struct IngestMetrics {
 IngestMetrics& Metrics() {
   static auto* m = new IngestMetrics();
   return *m;
+}
+
+// The per-item counter by kind, looked up once per kind and handler thread
+// (metric_cache.h).
+prometheus::Counter& Accepted(std::string_view kind) {
+  thread_local observability::MetricCache<prometheus::Counter, 1> cache(Metrics().accepted, {"kind"});
+  return cache.Get(kind);
 }
 
 // Counts an event in flight for the gauge, exception-free RAII.
@@ -147,7 +155,8 @@ struct Claimed {
 
 // The first half of the path of one event: validation and the dedupe claim.
 // nullopt when the answer is final without Kafka (`*answer`).
-std::optional<Claimed> ValidateAndClaim(const v1::Event& event, absl::Time deadline, v1::MeldAntwoord* resp,
+std::optional<Claimed> ValidateAndClaim(const v1::Event& event, std::string ce_id, absl::Time deadline,
+                                        v1::MeldAntwoord* resp,
                                         bool in_envelope, DedupWindow& dedup,
                                         const identity::Pseudonymizer& pseudonymizer, const util::Clock& clock,
                                         kafka::BacklogMonitor* backlog, grpc::Status* answer) {
@@ -159,7 +168,6 @@ std::optional<Claimed> ValidateAndClaim(const v1::Event& event, absl::Time deadl
     *answer = InvalidArgument(violations);
     return std::nullopt;
   }
-  const std::string ce_id = events::CeId(event);
   resp->set_event_id(ce_id);
   // The fingerprint tells a true retry from a different event reusing an id.
   const std::string fingerprint = identity::Sha256Hex(event.SerializeAsString());
@@ -182,11 +190,12 @@ std::optional<Claimed> ValidateAndClaim(const v1::Event& event, absl::Time deadl
       break;
   }
   const absl::Time start = clock.Now();
-  Claimed claimed{ce_id, kind, events::Encode(event, pseudonymizer, start), start};
+  kafka::OutRecord record = events::Encode(event, pseudonymizer, start, ce_id);
+  Claimed claimed{std::move(ce_id), kind, std::move(record), start};
   claimed.bytes = PayloadBytes(claimed.record);
   if (backlog != nullptr) {
     if (absl::Status admit = backlog->Admit(claimed.record.topic, claimed.record.key); !admit.ok()) {
-      dedup.Complete(ce_id, /*accepted=*/false);  // a retry with the same id is produced anew
+      dedup.Complete(claimed.ce_id, /*accepted=*/false);  // a retry with the same id is produced anew
       Metrics().rejected.Add({{"kind", kind}, {"reason", "holdback"}}).Increment();
       *answer = HoldBack(admit, backlog->RetryAfter());
       return std::nullopt;
@@ -212,8 +221,10 @@ grpc::Status CompleteProduce(const Claimed& c, const absl::StatusOr<kafka::Deliv
     return FromAbsl(report.status());
   }
   Metrics().produce_latency.Observe(absl::ToDoubleSeconds(latency));
-  Metrics().accepted.Add({{"kind", c.kind}}).Increment();
-  util::LogDebug("event accepted", {{"ce_id", c.ce_id}, {"kind", c.kind}});
+  Accepted(c.kind).Increment();
+  if (util::LogEnabled(util::LogLevel::kDebug)) {
+    util::LogDebug("event accepted", {{"ce_id", c.ce_id}, {"kind", c.kind}});
+  }
   return grpc::Status::OK;
 }
 
@@ -263,7 +274,8 @@ grpc::Status IngestService::Accept(const v1::Event& event, absl::Time deadline, 
   InflightScope inflight;
   grpc::Status answer;
   std::optional<Claimed> claimed =
-      ValidateAndClaim(event, deadline, resp, in_envelope, dedup_, pseudonymizer_, clock_, options_.backlog, &answer);
+      ValidateAndClaim(event, events::CeId(event), deadline, resp, in_envelope, dedup_, pseudonymizer_, clock_,
+                       options_.backlog, &answer);
   if (!claimed) return answer;
   auto report = producer_.ProduceSync(std::move(claimed->record),
                                       std::max(deadline - claimed->start, absl::Milliseconds(1)));
@@ -368,13 +380,14 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
     // A repeat of an id still in flight in this batch waits for it, so it gets
     // the answer it would get in a sequential batch (duplicate, or produced
     // anew when the first failed) instead of "still being stored".
-    if (!inflight.empty() && inflight_ids.contains(events::CeId(event))) drain();
+    std::string ce_id = events::CeId(event);
+    if (!inflight.empty() && inflight_ids.contains(ce_id)) drain();
     // Each item gets the per-request produce timeout; the client's deadline
     // bounds the whole stream.
     const absl::Time deadline = clock_.Now() + options_.produce_timeout;
     Metrics().inflight.Increment();
     grpc::Status st;
-    std::optional<Claimed> claimed = ValidateAndClaim(event, deadline, item->mutable_antwoord(),
+    std::optional<Claimed> claimed = ValidateAndClaim(event, std::move(ce_id), deadline, item->mutable_antwoord(),
                                                       /*in_envelope=*/true, dedup_, pseudonymizer_, clock_,
                                                       options_.backlog, &st);
     if (!claimed) {

@@ -22,6 +22,9 @@ std::string CeType(const v1::Event& event);
 // The Kafka record for an event. The event must be valid (identity::Validate).
 kafka::OutRecord Encode(const v1::Event& event, const identity::Pseudonymizer& pseudonymizer,
                         absl::Time ingest_time);
+// The same, with the event's CeId already computed by the caller.
+kafka::OutRecord Encode(const v1::Event& event, const identity::Pseudonymizer& pseudonymizer,
+                        absl::Time ingest_time, std::string ce_id);
 
 // The event in a record read from one of the four event topics. Errors
 // (unknown topic, undecodable value, missing identity) are INVALID_ARGUMENT and
