@@ -250,7 +250,7 @@ kafka::OutRecord RoutingService::DeadLetter(const kafka::InRecord& record,
 }
 
 absl::StatusOr<bool> RoutingService::AlreadyRouted(const std::string& signaal_id,
-                                                   const std::set<std::string>& in_batch) const {
+                                                   const absl::flat_hash_set<std::string>& in_batch) const {
   if (in_batch.count(signaal_id) > 0) return true;
   // Routed by a batch in flight: not in the store yet, but its outputs are
   // on their way and it commits before any later batch.
@@ -267,7 +267,7 @@ absl::Status RoutingService::Route(std::vector<kafka::InRecord> batch) {
   InFlight routed;
   Uitkomst& uitkomst = routed.uitkomst;
   std::vector<kafka::OutRecord>& outputs = routed.outputs;
-  std::set<std::string>& in_batch = routed.routed;
+  absl::flat_hash_set<std::string>& in_batch = routed.routed;
   routed.records = static_cast<int>(batch.size());
 
   for (const kafka::InRecord& record : batch) {

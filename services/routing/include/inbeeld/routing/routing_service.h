@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -115,7 +116,7 @@ class RoutingService {
     std::vector<kafka::OutRecord> outputs;  // kept to be sent again
     std::unique_ptr<BatchOutputs> sent;
     std::vector<std::string> routed_ids;  // the dedupe entries it commits, in routing order
-    std::set<std::string> routed;         // the same, to look up
+    absl::flat_hash_set<std::string> routed;  // the same, to look up
     std::map<kafka::TopicPartition, int64_t> next_offsets;
     Uitkomst uitkomst;
     int records = 0;  // input records
@@ -128,7 +129,7 @@ class RoutingService {
   absl::Status Route(std::vector<kafka::InRecord> batch);
   // Routed before: earlier in this batch, by a batch in flight, or committed.
   absl::StatusOr<bool> AlreadyRouted(const std::string& signaal_id,
-                                     const std::set<std::string>& in_batch) const;
+                                     const absl::flat_hash_set<std::string>& in_batch) const;
   // Commits the oldest batches whose outputs are acknowledged, in batch
   // order. Outputs Kafka did not acknowledge are sent again (with those of
   // every later batch in flight, so the last copies keep routing order).
