@@ -19,7 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
+#include "inbeeld/events/event_json.h"
 #include "grpcpp/grpcpp.h"
 #include "inbeeld/grpc/server.h"
 #include "inbeeld/util/flags.h"
@@ -376,13 +376,12 @@ int Meld(const std::vector<std::string>& raw_args, std::istream& stdin_in, std::
   Chunk chunk;
   size_t nr = 0;
   std::string text;
-  google::protobuf::util::JsonParseOptions parse;
   while (std::getline(*in, text)) {
     ++nr;
     if (IsBlank(text)) continue;
     Line line;
     line.nr = nr;
-    if (!google::protobuf::util::JsonStringToMessage(text, &line.event, parse).ok()) {
+    if (!events::ParseEventJson(text, &line.event).ok()) {
       tally.Reject({nr, "", "not a valid inbeeld.v1.Event JSON object"});
       continue;
     }

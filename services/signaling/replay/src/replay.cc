@@ -19,6 +19,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/json_util.h"
+#include "inbeeld/events/event_json.h"
 #include "inbeeld/identity/pseudonym.h"
 #include "inbeeld/identity/validation.h"
 #include "inbeeld/util/dates.h"
@@ -389,12 +390,11 @@ void VerwerkBlok(Blok blok, const identity::Pseudonymizer& pseudonymizer, bool p
   std::optional<absl::CivilDay> laatste;
   std::optional<size_t> fout_regel;
   absl::Status fout;
-  google::protobuf::util::JsonParseOptions parse;
   for (auto& [nr, line] : blok.regels) {
     v1::Event event;
     // The parser's message may quote the offending value (a BSN): do not
     // pass it on.
-    if (!google::protobuf::util::JsonStringToMessage(line, &event, parse).ok()) {
+    if (!events::ParseEventJson(line, &event).ok()) {
       fout = absl::InvalidArgumentError(absl::StrCat("line ", nr, ": not a valid inbeeld.v1.Event JSON object"));
     } else if (const identity::Violations v = identity::Validate(event); !v.empty()) {
       fout = absl::InvalidArgumentError(absl::StrCat("line ", nr, ": ", identity::Describe(v)));

@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/util/json_util.h"
+#include "inbeeld/events/event_json.h"
 #include "grpcpp/grpcpp.h"
 #include "inbeeld/grpc/server.h"
 #include "inbeeld/identity/pseudonym.h"
@@ -198,7 +198,7 @@ absl::StatusOr<v1::TellingResponse> TellingUitBestand(std::istream& in, const ro
     ++nr;
     if (IsBlank(line)) continue;
     v1::Event e;
-    if (!google::protobuf::util::JsonStringToMessage(line, &e).ok()) {
+    if (!events::ParseEventJson(line, &e).ok()) {
       return absl::InvalidArgumentError(absl::StrCat("line ", nr, ": not a valid inbeeld.v1.Event JSON object"));
     }
     const identity::Violations v = identity::Validate(e);
