@@ -140,7 +140,8 @@ absl::Status SignalingUnderTest::WaitCommitted(const std::vector<v1::Leerling>& 
   while (next < markers.size()) {
     if (!Running()) return absl::AbortedError("inbeeld-signaling exited on its own");
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat("marker ", next, " of ", markers.size(), " not committed"));
+      return absl::DeadlineExceededError(absl::StrCat("marker ", next, " of ", markers.size(),
+                                                      " not committed; the service's figures:\n", Figures()));
     }
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -159,6 +160,19 @@ absl::Status SignalingUnderTest::WaitCommitted(const std::vector<v1::Leerling>& 
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   return absl::OkStatus();
+}
+
+std::string SignalingUnderTest::Figures() {
+  auto text = Scrape();
+  if (!text.ok()) return std::string(text.status().message());
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    if (absl::StartsWith(line, "inbeeld_signaling_") || absl::StartsWith(line, "inbeeld_kafka_consumer_lag") ||
+        absl::StartsWith(line, "inbeeld_kafka_producer_queue")) {
+      absl::StrAppend(&out, "  ", line, "\n");
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> SignalingUnderTest::Scrape() { return HttpGet(metrics_address_, "/metrics"); }

@@ -58,6 +58,9 @@ class SignalingUnderTest {
 
   int starts() const { return starts_; }
   std::string LogTail() const;
+  // The service's own metrics (batches, lag per partition, queues): what a
+  // failure message needs to say where the service stood.
+  std::string Figures();
 
  private:
   absl::StatusOr<std::string> Scrape();

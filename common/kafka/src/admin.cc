@@ -21,7 +21,7 @@ absl::StatusOr<int32_t> PartitionCount(const ClientOptions& options, std::string
   std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(p.get(), std::string(topic), nullptr, err));
   RdKafka::Metadata* md = nullptr;
   RdKafka::ErrorCode e =
-      p->metadata(false, t.get(), &md, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+      p->metadata(false, t.get(), &md, TimeoutMs(timeout));
   if (e != RdKafka::ERR_NO_ERROR) return internal::ToStatus(e, "kafka metadata");
   std::unique_ptr<RdKafka::Metadata> owned(md);
   for (const auto* tm : *md->topics()) {
@@ -60,8 +60,6 @@ absl::Status OpenAdmin(const ClientOptions& options, AdminHandle* handle) {
   if (handle->rk == nullptr) return absl::InvalidArgumentError(errstr);
   return absl::OkStatus();
 }
-
-int TimeoutMs(absl::Duration timeout) { return static_cast<int>(absl::ToInt64Milliseconds(timeout)); }
 
 // Partition count of every topic in the cluster.
 absl::StatusOr<std::map<std::string, int32_t>> ExistingTopics(rd_kafka_t* rk, const ClientOptions& options,

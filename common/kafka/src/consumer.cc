@@ -95,7 +95,7 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
 
   absl::StatusOr<std::optional<InRecord>> Poll(absl::Duration timeout) override {
     std::unique_ptr<RdKafka::Message> msg(
-        consumer_->consume(static_cast<int>(absl::ToInt64Milliseconds(timeout))));
+        consumer_->consume(TimeoutMs(timeout)));
     switch (msg->err()) {
       case RdKafka::ERR_NO_ERROR: {
         InRecord r = internal::ToInRecord(*msg);

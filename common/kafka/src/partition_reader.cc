@@ -23,7 +23,7 @@ absl::Status ReadPartitionToEnd(const ClientOptions& options, const TopicPartiti
   const absl::Time deadline = absl::Now() + timeout;
   int64_t low = 0, high = 0;
   RdKafka::ErrorCode e = consumer->query_watermark_offsets(
-      tp.topic, tp.partition, &low, &high, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+      tp.topic, tp.partition, &low, &high, TimeoutMs(timeout));
   if (e != RdKafka::ERR_NO_ERROR) return internal::ToStatus(e, "kafka watermarks");
   if (from_offset < low) {
     // Retention (or the mock's ~5 MiB limit) deleted records this reader

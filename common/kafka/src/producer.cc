@@ -209,7 +209,7 @@ class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
     RdKafka::ErrorCode err;
     {
       absl::ReaderMutexLock lock(&handle_mu_);
-      err = handle_->producer->flush(static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+      err = handle_->producer->flush(kafka::TimeoutMs(timeout));
     }
     absl::MutexLock lock(&mu_);
     absl::Status failure = first_failure_;
@@ -280,7 +280,7 @@ class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
   }
 
  private:
-  int TimeoutMs() const { return static_cast<int>(absl::ToInt64Milliseconds(transactions_.timeout)); }
+  int TimeoutMs() const { return kafka::TimeoutMs(transactions_.timeout); }
 
   static bool IsFenced(RdKafka::ErrorCode code) {
     return code == RdKafka::ERR__FENCED || code == RdKafka::ERR_PRODUCER_FENCED ||

@@ -1,4 +1,6 @@
 #include <atomic>
+#include <climits>
+#include <future>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -107,6 +109,55 @@ TEST_F(KafkaTest, ConsumerStartsAtTheOffsetTheServiceStored) {
     if (r->has_value()) values.push_back((*r)->value);
   }
   EXPECT_EQ(values, (std::vector<std::string>{"3", "4"}));
+}
+
+TEST(TimeoutMsTest, AMissedDeadlineNeverBecomesWaitForever) {
+  const struct {
+    absl::Duration wait;
+    int ms;
+  } cases[] = {
+      {absl::Microseconds(-1500), 0},  // truncation toward zero made this -1: librdkafka's "forever"
+      {absl::Milliseconds(-1), 0},
+      {absl::Seconds(-3), 0},
+      {-absl::InfiniteDuration(), 0},
+      {absl::ZeroDuration(), 0},
+      {absl::Microseconds(500), 0},
+      {absl::Milliseconds(5), 5},
+      {absl::Seconds(30), 30000},
+      {absl::Hours(24 * 365), INT_MAX},
+      {absl::InfiniteDuration(), -1},
+  };
+  for (const auto& c : cases) EXPECT_EQ(TimeoutMs(c.wait), c.ms) << absl::FormatDuration(c.wait);
+}
+
+// The signaling loop computes its poll wait from a batch deadline; once that deadline had just passed (-1.5 ms),
+// Poll blocked until the next record arrived, holding the consumed batch uncommitted and stopping the timers (the
+// crash test's reference run stalled under the sanitizer). A missed deadline must return at once.
+TEST_F(KafkaTest, PollWithAMissedDeadlineReturnsInsteadOfWaitingForTheNextRecord) {
+  ConsumerOptions co;
+  co.bootstrap_servers = cluster_->bootstrap_servers();
+  co.group_id = "g-deadline";
+  co.topics = {"t"};
+  std::atomic<bool> assigned{false};
+  co.on_assign = [&](const std::vector<TopicPartition>&) { assigned = true; };
+  auto consumer = Consumer::Create(co);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  for (int i = 0; i < 300 && !assigned; ++i) ASSERT_TRUE((*consumer)->Poll(absl::Milliseconds(100)).ok());
+  ASSERT_TRUE(assigned) << "the consumer never got its partitions";
+
+  auto polled = std::async(std::launch::async, [&] { return (*consumer)->Poll(absl::Microseconds(-1500)); });
+  const bool returned = polled.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  if (!returned) {
+    // Unblock the waiting Poll so the test can end, then fail.
+    auto producer = Producer::Create(Options());
+    ASSERT_TRUE(producer.ok());
+    ASSERT_TRUE((*producer)->ProduceSync({"t", kAnyPartition, "k", "unblock", {}}, absl::Seconds(10)).ok());
+  }
+  auto r = polled.get();
+  EXPECT_TRUE(returned) << "Poll with a deadline 1.5 ms in the past waited for a record";
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(returned && r->has_value()) << "nothing was produced before the poll";
+  (*consumer)->Close();
 }
 
 // Fills partition 0 of "t" past the mock's retention (about 5 MiB), so the

@@ -188,6 +188,14 @@ struct ConsumerOptions : ClientOptions {
   int session_timeout_ms = 6000;
 };
 
+// A wait as librdkafka's timeout in milliseconds. absl::ToInt64Milliseconds
+// truncates toward zero, so a deadline missed by 1.5 ms would become -1, which
+// librdkafka reads as "wait forever" (a consumer loop then sat in consume()
+// until the next record arrived, its consumed batch uncommitted). Here: a wait
+// of zero or less is 0 (do not wait), InfiniteDuration is -1, others are
+// capped at INT_MAX.
+int TimeoutMs(absl::Duration wait);
+
 // Group consumer with manual offsets: nothing is auto-committed; the service
 // decides what has been processed (offsets live in its state store). Offsets
 // are also committed to the group, after the state commit, for lag dashboards.
