@@ -10,6 +10,7 @@
 #include "inbeeld/signaling/core/jongere.h"
 #include "inbeeld/signaling/core/state_codec.h"
 #include "services/signaling/core/tests/test_events.h"
+#include "services/signaling/core/tests/volledige_wakeup.h"
 #include "bench/common/school_year_mix.h"
 
 namespace inbeeld::signaling {
@@ -127,6 +128,37 @@ void BM_StateDecode(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_StateDecode)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+// The wake-up day the service computes per jongere per batch (Stage), for
+// school years evaluated through their last event and through a later day
+// (as on the real clock). Arg 0: the whole evaluation up to the horizon (the
+// earlier NextWakeup, volledige_wakeup.h); 1: NextWakeup, which stops at the
+// first signal day.
+void BM_NextWakeup(benchmark::State& state) {
+  std::mt19937 rng(4);
+  const CoreConfig config;
+  std::vector<Jongere> jongeren;
+  for (int i = 0; i < 500; ++i) {
+    const std::vector<v1::Event> ev = Mix(i, rng);
+    Jongere j;
+    for (const v1::Event& e : ev) j.Apply(e, "p", config);
+    j.AdvanceTo(*DatumVan(ev.back()), "p", config);
+    jongeren.push_back(j);
+    j.AdvanceTo(absl::CivilDay(2026, 11, 30), "p", config);
+    jongeren.push_back(std::move(j));
+  }
+  size_t next = 0;
+  int64_t found = 0;
+  for (auto _ : state) {
+    const Jongere& j = jongeren[next++ % jongeren.size()];
+    const std::optional<absl::CivilDay> d =
+        state.range(0) == 0 ? testing::VolledigeWakeup(j, config) : j.NextWakeup(config);
+    found += d.has_value() ? 1 : 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["with_wakeup"] = static_cast<double>(found) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_NextWakeup)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace inbeeld::signaling

@@ -33,7 +33,23 @@ absl::StatusOr<absl::CivilDay> ParseDate(std::string_view text) {
 }
 
 std::string FormatDate(absl::CivilDay day) {
-  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
+  const int64_t y = day.year();
+  if (y < 0 || y > 9999) return absl::StrFormat("%04d-%02d-%02d", y, day.month(), day.day());
+  // Written digit by digit: the signaling core formats a date per evaluated
+  // day and signal, and StrFormat's parsing of its format was ~4 % of the
+  // service's CPU.
+  const int m = day.month(), d = day.day();
+  const int yy = static_cast<int>(y);
+  std::string out(10, '-');
+  out[0] = static_cast<char>('0' + yy / 1000);
+  out[1] = static_cast<char>('0' + yy / 100 % 10);
+  out[2] = static_cast<char>('0' + yy / 10 % 10);
+  out[3] = static_cast<char>('0' + yy % 10);
+  out[5] = static_cast<char>('0' + m / 10);
+  out[6] = static_cast<char>('0' + m % 10);
+  out[8] = static_cast<char>('0' + d / 10);
+  out[9] = static_cast<char>('0' + d % 10);
+  return out;
 }
 
 absl::CivilDay TodayUtc() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()); }

@@ -1,5 +1,6 @@
 #include "inbeeld/util/dates.h"
 
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 
 namespace inbeeld::util {
@@ -13,6 +14,19 @@ TEST(DatesTest, ParsesRealDates) {
     ASSERT_TRUE(day.ok()) << c.text;
     EXPECT_EQ(*day, absl::CivilDay(c.y, c.m, c.d));
     EXPECT_EQ(FormatDate(*day), c.text);
+  }
+}
+
+// FormatDate writes its digits itself: it must equal the printf form for every
+// day of the years the service meets, and for years outside four digits.
+TEST(DatesTest, FormatDateEqualsPrintfForEveryDay) {
+  for (absl::CivilDay day(1899, 12, 25); day <= absl::CivilDay(2201, 1, 5); ++day) {
+    ASSERT_EQ(FormatDate(day), absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day()));
+  }
+  for (const absl::CivilDay day : {absl::CivilDay(0, 1, 1), absl::CivilDay(9, 3, 4), absl::CivilDay(999, 12, 31),
+                                   absl::CivilDay(9999, 12, 31), absl::CivilDay(10000, 1, 1),
+                                   absl::CivilDay(-1, 6, 15)}) {
+    EXPECT_EQ(FormatDate(day), absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day()));
   }
 }
 

@@ -199,8 +199,14 @@ void SendChunk(v1::MeldingService::Stub& stub, const Chunk& chunk, const SendOpt
     context.set_deadline(absl::ToChronoTime(absl::Now() + options.call_timeout));
     v1::BatchAntwoord answer;
     std::unique_ptr<grpc::ClientWriter<v1::Event>> writer = stub.MeldBatch(&context, &answer);
-    for (const Line* l : pending) {
-      if (!writer->Write(l->event)) break;  // the stream ended: Finish says why
+    // Every item but the last with the buffer hint: gRPC may send several in
+    // one frame and one system call instead of one per event; WritesDone
+    // (or a full buffer) sends the rest.
+    grpc::WriteOptions buffered;
+    buffered.set_buffer_hint();
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const bool last = i + 1 == pending.size();
+      if (!writer->Write(pending[i]->event, last ? grpc::WriteOptions() : buffered)) break;  // Finish says why
     }
     writer->WritesDone();
     grpc::Status status = writer->Finish();

@@ -373,7 +373,8 @@ absl::StatusOr<SignalingService::Pending*> SignalingService::Load(BatchContext& 
     Pending p;
     p.partition = partition;
     p.jongere = prev->second.jongere;
-    p.old_wakeup = p.jongere.NextWakeup(options_.core);
+    // What that batch put in the wake-up index (Stage ran before it went in flight).
+    p.old_wakeup = prev->second.new_wakeup;
     p.was_av = p.jongere.HasOpenAbsoluutVerzuim();
     p.was_uit_beeld = p.jongere.IsUitBeeld();
     p.old_gemeente = p.jongere.Woongemeente();
@@ -523,7 +524,8 @@ absl::Status SignalingService::ProduceAsync(const std::vector<kafka::OutRecord>&
 void SignalingService::Stage(BatchContext& ctx) {
   for (auto& [pseudoniem, p] : ctx.jongeren) {
     ctx.store.PutJongere(p.partition, pseudoniem, p.jongere.state());
-    ctx.store.MoveWakeup(p.partition, pseudoniem, p.old_wakeup, p.jongere.NextWakeup(options_.core));
+    p.new_wakeup = p.jongere.NextWakeup(options_.core);
+    ctx.store.MoveWakeup(p.partition, pseudoniem, p.old_wakeup, p.new_wakeup);
   }
 }
 

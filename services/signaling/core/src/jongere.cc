@@ -171,14 +171,7 @@ std::optional<absl::CivilDay> Jongere::NextWakeup(const CoreConfig& config) cons
   // Nothing is plichtig after the 18th birthday; look a little beyond it.
   absl::CivilDay horizon = *tot + 366;
   if (const auto& p = tijdlijn.plicht()) horizon = std::max(horizon, p->achttien() + 366);
-  const TijdlijnResultaat res = tijdlijn.Bereken(horizon);
-  std::optional<absl::CivilDay> eerste;
-  for (const v1::Signaal& s : res.signalen) {
-    absl::StatusOr<absl::CivilDay> d = util::ParseDate(s.peildatum());
-    if (!d.ok() || *d <= *tot) continue;
-    if (!eerste || *d < *eerste) eerste = *d;
-  }
-  return eerste;
+  return tijdlijn.EersteSignaalDagNa(*tot, horizon);
 }
 
 StatusAnswer Jongere::Status(absl::CivilDay peildatum, const CoreConfig& config) const {

@@ -203,6 +203,16 @@ std::vector<v1::Signaal> Tijdlijn::Verzuimmeldingen() const {
 }
 
 TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) const {
+  return Doorloop(tot_en_met, elke_dag, nullptr);
+}
+
+std::optional<absl::CivilDay> Tijdlijn::EersteSignaalDagNa(absl::CivilDay na, absl::CivilDay horizon) const {
+  EersteNa zoek{na, std::nullopt};
+  Doorloop(horizon, /*elke_dag=*/false, &zoek);
+  return zoek.dag;
+}
+
+TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, EersteNa* zoek) const {
   TijdlijnResultaat res;
   if (feiten_.Leeg()) return res;
   const absl::CivilDay start = feiten_.bekend_vanaf;
@@ -262,7 +272,16 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
   // Previous evaluated day's values (constant up to the current day).
   std::optional<std::string> vorige_gemeente;
 
-  auto emit = [&](v1::Signaal s) { res.signalen.push_back(std::move(s)); };
+  auto emit = [&](v1::Signaal s) {
+    if (zoek != nullptr) {
+      // Only the earliest peildatum after `zoek->na` is asked for: nothing
+      // else of the signal is kept.
+      absl::StatusOr<absl::CivilDay> d = util::ParseDate(s.peildatum());
+      if (d.ok() && *d > zoek->na && (!zoek->dag || *d < *zoek->dag)) zoek->dag = *d;
+      return;
+    }
+    res.signalen.push_back(std::move(s));
+  };
   auto uit_beeld = [&](absl::CivilDay day, UitBeeldReden reden, absl::CivilDay begin,
                        std::vector<std::string> oorzaak) {
     const std::string_view regel = UitBeeldRegel(reden);
@@ -281,6 +300,10 @@ TijdlijnResultaat Tijdlijn::Bereken(absl::CivilDay tot_en_met, bool elke_dag) co
   absl::CivilDay day = start;
   bool einde = false;
   while (day <= tot_en_met) {
+    // Days are evaluated in increasing order and a signal emitted while
+    // evaluating a day has that day as its peildatum: once past the earliest
+    // one found, no later signal can be earlier.
+    if (zoek != nullptr && zoek->dag && day >= *zoek->dag) break;
     const PlichtOordeel basis =
         plicht_ ? plicht_->Basis(day) : PlichtOordeel{v1::PLICHTSTATUS_NIET_PLICHTIG, "", ""};
     const bool plichtig = basis.status != v1::PLICHTSTATUS_NIET_PLICHTIG;

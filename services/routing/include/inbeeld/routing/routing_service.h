@@ -50,7 +50,7 @@ struct RoutingServiceOptions {
   std::string group_id = "inbeeld-routing";
   std::string input_topic = std::string(kafka::kTopicSignalen);
   std::string output_topic = std::string(kafka::kTopicAflevering);
-  int max_batch_records = 500;
+  int max_batch_records = 2000;
   absl::Duration max_batch_time = absl::Milliseconds(200);
   // How long a batch's outputs may wait for acknowledgements before they are
   // produced again (nothing is committed until they are acknowledged).

@@ -67,7 +67,10 @@ class FileDateSource final : public DateSource {
 
 struct SignalingOptions {
   CoreConfig core;
-  int max_batch_records = 500;
+  // Under load the batch wait closes a batch long before this; the more of a
+  // jongere's events share a batch, the fewer state loads, recomputations
+  // and changelog records per event (docs/PERFORMANCE.md).
+  int max_batch_records = 5000;
   absl::Duration max_batch_wait = absl::Milliseconds(100);
   // How often timers are evaluated (they fire on dates; hourly is plenty live).
   absl::Duration tick = absl::Hours(1);
@@ -111,6 +114,9 @@ class SignalingService {
     int32_t partition;
     Jongere jongere;
     std::optional<absl::CivilDay> old_wakeup;
+    // The wake-up day staged for this batch (Stage): a later batch that
+    // continues from this state starts from it instead of recomputing it.
+    std::optional<absl::CivilDay> new_wakeup;
     bool was_av = false;
     bool was_uit_beeld = false;
     std::string old_gemeente;

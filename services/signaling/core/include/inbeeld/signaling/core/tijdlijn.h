@@ -59,6 +59,11 @@ class Tijdlijn {
   // of jumping (tests prove both give the same result).
   TijdlijnResultaat Bereken(absl::CivilDay tot_en_met, bool elke_dag = false) const;
 
+  // The earliest peildatum after `na` of a signal that Bereken(horizon) would
+  // emit (nullopt: none), without building the signals after it: the
+  // evaluation stops at that day.
+  std::optional<absl::CivilDay> EersteSignaalDagNa(absl::CivilDay na, absl::CivilDay horizon) const;
+
   // VERZUIMMELDING for every melding (emitted on Apply, not delayed), except
   // meldingen dated on or after death.
   std::vector<v1::Signaal> Verzuimmeldingen() const;
@@ -73,6 +78,14 @@ class Tijdlijn {
   PlichtOordeel PlichtOp(absl::CivilDay day) const;
 
  private:
+  // What EersteSignaalDagNa looks for while the days are evaluated.
+  struct EersteNa {
+    absl::CivilDay na;
+    std::optional<absl::CivilDay> dag;
+  };
+  // Bereken; with `zoek`, signals are not collected and the evaluation stops
+  // after the earliest signal day found.
+  TijdlijnResultaat Doorloop(absl::CivilDay tot_en_met, bool elke_dag, EersteNa* zoek) const;
   v1::Signaal Basis(v1::SignaalSoort soort, absl::CivilDay day, std::string regel, std::string artikel,
                     std::vector<std::string> oorzaak) const;
   v1::Signaal Opgelost(const AvZaak& zaak, absl::CivilDay day, v1::OplosReden reden,
