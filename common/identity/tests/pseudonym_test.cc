@@ -1,5 +1,9 @@
 #include "inbeeld/identity/pseudonym.h"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "inbeeld/identity/validation.h"
 
@@ -26,6 +30,48 @@ TEST(PseudonymTest, StableKeyedAndNotTheBsn) {
   v1::Leerling o;
   o.set_onderwijsnummer("111222333");
   EXPECT_NE(a->Of(l), a->Of(o));
+}
+
+// The pseudonymizer keys its HMAC once and copies the keyed context per call: the pseudonyms must stay
+// HMAC-SHA256(secret, identity key) exactly (stored keys, changelogs and subscribers depend on them), for copies
+// of the pseudonymizer and for concurrent callers.
+TEST(PseudonymTest, PseudonymIsTheHmacOfTheIdentityKeyForCopiesAndConcurrentCallers) {
+  const std::string secret = "0123456789abcdef-secret-a";
+  auto a = Pseudonymizer::Create(secret);
+  ASSERT_TRUE(a.ok());
+  const Pseudonymizer copy = *a;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 200; ++i) {
+    v1::Leerling l;
+    if (i % 2) {
+      l.set_bsn(std::to_string(100000000 + i * 7919));
+    } else {
+      l.set_onderwijsnummer(std::to_string(200000000 + i * 104729));
+    }
+    keys.push_back(IdentityKey(l));
+  }
+  for (const std::string& k : keys) {
+    EXPECT_EQ(a->OfKey(k), HmacSha256Hex(secret, k));
+    EXPECT_EQ(copy.OfKey(k), HmacSha256Hex(secret, k));
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 50; ++round) {
+        for (const std::string& k : keys) wrong += a->OfKey(k) != HmacSha256Hex(secret, k) ? 1 : 0;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(PseudonymTest, Sha256MatchesFips180Vectors) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 TEST(PseudonymTest, ShortSecretRejected) {

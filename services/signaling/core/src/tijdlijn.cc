@@ -165,10 +165,11 @@ v1::Signaal Tijdlijn::OpgelostDoorLaatFeit(const AvZaak& zaak, const v1::Event& 
   return Opgelost(zaak, day, reden, {RefVan(laat)});
 }
 
-std::vector<v1::Signaal> Tijdlijn::Verzuimmeldingen() const {
+std::vector<v1::Signaal> Tijdlijn::Verzuimmeldingen(std::optional<std::string_view> alleen_ref) const {
   std::vector<v1::Signaal> out;
   const std::optional<absl::CivilDay> dood = plicht_ ? plicht_->overleden() : OverlijdensDatum(feiten_);
   for (const MeldingFeit& mf : feiten_.meldingen) {
+    if (alleen_ref && mf.ref != *alleen_ref) continue;
     // Overlijden ends everything (DOMAIN.md §6).
     if (dood && mf.meldingsdatum >= *dood) continue;
     const v1::VerzuimMelding& m = *mf.melding;

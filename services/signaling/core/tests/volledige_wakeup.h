@@ -2,7 +2,7 @@
 // Jongere::NextWakeup as it was computed before it stopped at the first signal
 // day: every signal of the whole evaluation up to the horizon, then the
 // earliest peildatum after the evaluated day. The reference of
-// next_wakeup_test.cc and the baseline of signaling_core_bench.
+// shortcuts_test.cc and the baseline of signaling_core_bench.
 #include <algorithm>
 #include <optional>
 

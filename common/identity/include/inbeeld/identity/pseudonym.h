@@ -1,6 +1,7 @@
 #pragma once
 // Keyed pseudonyms: HMAC-SHA256(secret, identity) as lowercase hex. Used as
 // Kafka key and internal reference instead of a BSN or onderwijsnummer.
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -30,8 +31,13 @@ class Pseudonymizer {
   std::string OfKey(std::string_view identity_key) const;
 
  private:
-  explicit Pseudonymizer(std::string secret) : secret_(std::move(secret)) {}
-  std::string secret_;
+  // HMAC keyed with the secret once (OpenSSL's one-shot HMAC() fetches the
+  // algorithm and derives the key pads on every call: ~2.8 µs against ~0.8 µs
+  // for a copy of the keyed context). Shared, read-only after Create: copies
+  // of a Pseudonymizer and concurrent callers only read it.
+  class KeyedHmac;
+  explicit Pseudonymizer(std::shared_ptr<const KeyedHmac> hmac) : hmac_(std::move(hmac)) {}
+  std::shared_ptr<const KeyedHmac> hmac_;
 };
 
 }  // namespace inbeeld::identity

@@ -66,7 +66,9 @@ class Tijdlijn {
 
   // VERZUIMMELDING for every melding (emitted on Apply, not delayed), except
   // meldingen dated on or after death.
-  std::vector<v1::Signaal> Verzuimmeldingen() const;
+  // `alleen_ref`: only the melding with that event ref (the one just applied),
+  // the others are not built at all.
+  std::vector<v1::Signaal> Verzuimmeldingen(std::optional<std::string_view> alleen_ref = std::nullopt) const;
 
   // OPGELOST for an emitted case that a late event removed entirely:
   // peildatum = the late event's date clamped to >= S, reason from the event.
