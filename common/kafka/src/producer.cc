@@ -151,11 +151,11 @@ class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
     }
   }
 
-  absl::Status Produce(OutRecord record, DeliveryFn on_delivery) override {
-    return ProduceOnce(std::move(record), std::move(on_delivery), /*may_heal=*/true);
+  absl::Status Produce(const OutRecord& record, DeliveryFn on_delivery) override {
+    return ProduceOnce(record, std::move(on_delivery), /*may_heal=*/true);
   }
 
-  absl::Status ProduceOnce(OutRecord record, DeliveryFn on_delivery, bool may_heal) {
+  absl::Status ProduceOnce(const OutRecord& record, DeliveryFn on_delivery, bool may_heal) {
     if (Transactional() && fatal_.load()) {
       // The transaction died with the producer: the caller aborts and begins again (BeginTransaction heals).
       return absl::AbortedError("kafka produce: the transactional producer failed fatally; transaction lost");
@@ -181,7 +181,7 @@ class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
         // Refused because the producer is fatal: a new one takes this record.
         fatal_ = true;
         if (absl::Status s = Heal(); !s.ok()) return s;
-        return ProduceOnce(std::move(record), std::move(on_delivery), /*may_heal=*/false);
+        return ProduceOnce(record, std::move(on_delivery), /*may_heal=*/false);
       }
       return internal::ToStatus(err, "kafka produce");
     }
@@ -191,7 +191,7 @@ class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
   absl::StatusOr<DeliveryReport> ProduceSync(OutRecord record, absl::Duration timeout) override {
     auto promise = std::make_shared<std::promise<DeliveryReport>>();
     auto future = promise->get_future();
-    if (auto s = Produce(std::move(record), [promise](const DeliveryReport& r) { promise->set_value(r); });
+    if (auto s = Produce(record, [promise](const DeliveryReport& r) { promise->set_value(r); });
         !s.ok()) {
       return s;
     }

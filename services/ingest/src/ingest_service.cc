@@ -398,9 +398,10 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
       InFlight f{item, std::move(*claimed), promise->get_future(), deadline, absl::Now()};
       // The callback may outlive this call (an item that timed out): it
       // touches only the shared promise.
-      absl::Status enqueued = producer_.Produce(std::move(f.claimed.record), [promise](const kafka::DeliveryReport& r) {
+      absl::Status enqueued = producer_.Produce(f.claimed.record, [promise](const kafka::DeliveryReport& r) {
         promise->set_value(Acked{r, absl::Now()});
       });
+      f.claimed.record = kafka::OutRecord();  // librdkafka holds its own copy
       if (!enqueued.ok()) {
         answer(item, CompleteProduce(f.claimed, enqueued, absl::ZeroDuration(), dedup_), nullptr);
         Metrics().inflight.Decrement();

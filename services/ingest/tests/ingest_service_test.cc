@@ -18,9 +18,9 @@ namespace {
 // A producer that records what it was given and can play "Kafka is down".
 class FakeProducer final : public kafka::Producer {
  public:
-  absl::Status Produce(kafka::OutRecord record,
+  absl::Status Produce(const kafka::OutRecord& record,
                        std::function<void(const kafka::DeliveryReport&)> cb) override {
-    auto r = ProduceSync(std::move(record), absl::Seconds(1));
+    auto r = ProduceSync(record, absl::Seconds(1));
     kafka::DeliveryReport report;
     report.status = r.status();
     cb(report);
@@ -181,7 +181,7 @@ class GatedProducer final : public kafka::Producer {
  public:
   GatedProducer(size_t gate, size_t fail_nth) : gate_(gate), fail_nth_(fail_nth) {}
 
-  absl::Status Produce(kafka::OutRecord record, std::function<void(const kafka::DeliveryReport&)> cb) override {
+  absl::Status Produce(const kafka::OutRecord& record, std::function<void(const kafka::DeliveryReport&)> cb) override {
     std::vector<std::pair<std::function<void(const kafka::DeliveryReport&)>, kafka::DeliveryReport>> ready;
     {
       absl::MutexLock lock(&mu_);
@@ -197,7 +197,7 @@ class GatedProducer final : public kafka::Producer {
   absl::StatusOr<kafka::DeliveryReport> ProduceSync(kafka::OutRecord record, absl::Duration timeout) override {
     auto promise = std::make_shared<std::promise<kafka::DeliveryReport>>();
     auto future = promise->get_future();
-    (void)Produce(std::move(record), [promise](const kafka::DeliveryReport& r) { promise->set_value(r); });
+    (void)Produce(record, [promise](const kafka::DeliveryReport& r) { promise->set_value(r); });
     if (future.wait_for(absl::ToChronoMilliseconds(timeout)) != std::future_status::ready) {
       return absl::UnavailableError("kafka did not acknowledge the record in time");
     }

@@ -74,7 +74,7 @@ class FailingStore final : public RoutingStore {
 class HoldingProducer final : public kafka::Producer {
  public:
   explicit HoldingProducer(std::unique_ptr<kafka::Producer> inner) : inner_(std::move(inner)) {}
-  absl::Status Produce(kafka::OutRecord record,
+  absl::Status Produce(const kafka::OutRecord& record,
                        std::function<void(const kafka::DeliveryReport&)> on_delivery) override {
     v1::Signaal s;
     std::string id = s.ParseFromString(record.value) ? s.signaal_id() : "";
@@ -82,7 +82,7 @@ class HoldingProducer final : public kafka::Producer {
       absl::MutexLock lock(&mu_);
       produced_.push_back(id);
     }
-    return inner_->Produce(std::move(record), [this, id, on_delivery](const kafka::DeliveryReport& r) {
+    return inner_->Produce(record, [this, id, on_delivery](const kafka::DeliveryReport& r) {
       absl::MutexLock lock(&mu_);
       held_.push_back({id, r, on_delivery});
     });

@@ -106,8 +106,10 @@ class Producer {
 
   // Enqueues a record; `on_delivery` runs on the producer's poll thread once
   // the broker acknowledged (or the message failed or timed out). Returns an
-  // error only when the record could not be enqueued.
-  virtual absl::Status Produce(OutRecord record,
+  // error only when the record could not be enqueued. librdkafka copies the
+  // record: the caller keeps it (a batch that may be produced again) without
+  // a copy per call.
+  virtual absl::Status Produce(const OutRecord& record,
                                std::function<void(const DeliveryReport&)> on_delivery) = 0;
   // Produces and waits for the delivery report, at most `timeout`
   // (UNAVAILABLE / DEADLINE_EXCEEDED when Kafka did not acknowledge).
