@@ -41,7 +41,8 @@ std::string Sha256Hex(std::string_view data) {
 
 class Pseudonymizer::KeyedHmac {
  public:
-  static absl::StatusOr<std::shared_ptr<const KeyedHmac>> Create(std::string secret) {
+  // Never fails: without a keyed context Hex falls back to the one-shot HMAC.
+  static std::shared_ptr<const KeyedHmac> Create(std::string secret) {
     auto h = std::shared_ptr<KeyedHmac>(new KeyedHmac(std::move(secret)));
     EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     if (mac != nullptr) {
@@ -85,9 +86,7 @@ absl::StatusOr<Pseudonymizer> Pseudonymizer::Create(std::string secret) {
     return absl::InvalidArgumentError(
         "pseudonym secret must be at least 16 bytes (INBEELD_PSEUDONYM_SECRET)");
   }
-  auto hmac = KeyedHmac::Create(std::move(secret));
-  if (!hmac.ok()) return hmac.status();
-  return Pseudonymizer(*std::move(hmac));
+  return Pseudonymizer(KeyedHmac::Create(std::move(secret)));
 }
 
 std::string Pseudonymizer::Of(const v1::Leerling& leerling) const {

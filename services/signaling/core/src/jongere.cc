@@ -112,9 +112,7 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
   // only the event just applied can add one.
   if (laat != nullptr && laat->event_case() == v1::Event::kVerzuimmelding) {
     const std::string ref = RefVan(*laat);
-    for (v1::Signaal& s : tijdlijn.Verzuimmeldingen(ref)) {
-      if (s.oorzaak_event_ids_size() == 1 && s.oorzaak_event_ids(0) == ref) res.signalen.push_back(std::move(s));
-    }
+    for (v1::Signaal& s : tijdlijn.Verzuimmeldingen(ref)) res.signalen.push_back(std::move(s));
   }
 
   // The routes of the emitted cases as now computed; a case that a late event
