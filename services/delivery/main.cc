@@ -13,6 +13,7 @@
 #include "inbeeld/grpc/server.h"
 #include "inbeeld/kafka/kafka_metrics.h"
 #include "inbeeld/observability/metrics.h"
+#include "inbeeld/util/allocator.h"
 #include "inbeeld/util/flags.h"
 #include "inbeeld/util/log.h"
 #include "inbeeld/util/process.h"
@@ -121,7 +122,7 @@ int Run(int argc, char** argv) {
   const std::string metrics_address = (*metrics_server)->address();
   const std::string health_address = (*server)->health_address();
   LogInfo("delivery ready",
-          {{"grpc", grpc_address}, {"metrics", metrics_address}, {"health", health_address}});
+          {{"grpc", grpc_address}, {"metrics", metrics_address}, {"health", health_address}, {"allocator", inbeeld::util::AllocatorName()}});
   if (const std::string& ready = flags.ready_file; !ready.empty()) {
     std::map<std::string, std::string> fields = {
         {"service", "delivery"}, {"grpc", grpc_address}, {"metrics", metrics_address}};

@@ -10,6 +10,7 @@
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/kafka/topics.h"
 #include "inbeeld/observability/metrics.h"
+#include "inbeeld/util/allocator.h"
 #include "inbeeld/util/flags.h"
 #include "inbeeld/util/log.h"
 #include "inbeeld/util/process.h"
@@ -137,7 +138,8 @@ int Main(int argc, char** argv) {
   }
   util::LogInfo("ingest ready", {{"grpc", (*server)->address()},
                                  {"metrics", (*metrics)->address()},
-                                 {"health", (*server)->health_address()}});
+                                 {"health", (*server)->health_address()},
+                                 {"allocator", util::AllocatorName()}});
   if (!flags.ready_file.empty()) {
     std::map<std::string, std::string> ready = {
         {"service", "ingest"}, {"grpc", (*server)->address()}, {"metrics", (*metrics)->address()}};

@@ -10,6 +10,7 @@
 #include "inbeeld/routing/routing_service.h"
 #include "inbeeld/routing/routing_store.h"
 #include "inbeeld/routing/tabel_watcher.h"
+#include "inbeeld/util/allocator.h"
 #include "inbeeld/util/flags.h"
 #include "inbeeld/util/log.h"
 #include "inbeeld/util/process.h"
@@ -128,7 +129,7 @@ int Main(int argc, char** argv) {
   }
   (*service)->Start();
 
-  util::LogInfo("routing ready", {{"metrics", (*metrics)->address()}});
+  util::LogInfo("routing ready", {{"metrics", (*metrics)->address()}, {"allocator", util::AllocatorName()}});
   if (!flags.ready_file.empty()) {
     if (auto s = util::WriteReadyFile(flags.ready_file,
                                       {{"service", "routing"}, {"metrics", (*metrics)->address()}});

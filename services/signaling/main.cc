@@ -13,6 +13,7 @@
 #include "inbeeld/kafka/exactly_once_flags.h"
 #include "inbeeld/kafka/kafka_metrics.h"
 #include "inbeeld/observability/metrics.h"
+#include "inbeeld/util/allocator.h"
 #include "inbeeld/util/flags.h"
 #include "inbeeld/util/log.h"
 #include "inbeeld/util/process.h"
@@ -232,7 +233,8 @@ int Main(int argc, char** argv) {
   });
   util::LogInfo("signaling ready", {{"grpc", (*server)->address()},
                                     {"metrics", (*metrics)->address()},
-                                    {"health", (*server)->health_address()}});
+                                    {"health", (*server)->health_address()},
+                                    {"allocator", util::AllocatorName()}});
   if (!flags.ready_file.empty()) {
     std::map<std::string, std::string> ready = {
         {"service", "signaling"}, {"grpc", (*server)->address()}, {"metrics", (*metrics)->address()}};

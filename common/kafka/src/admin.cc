@@ -13,7 +13,7 @@ namespace inbeeld::kafka {
 
 absl::StatusOr<int32_t> PartitionCount(const ClientOptions& options, std::string_view topic,
                                        absl::Duration timeout) {
-  auto conf = internal::MakeConf(options, {});
+  auto conf = internal::MakeConf(options, internal::ClientKind::kProducer, {});
   if (!conf.ok()) return conf.status();
   std::string err;
   std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf->get(), err));
@@ -51,7 +51,9 @@ absl::Status OpenAdmin(const ClientOptions& options, AdminHandle* handle) {
   };
   // The Status carries the failure; librdkafka's own connection-refused lines would only repeat it.
   bool ok = set("bootstrap.servers", options.bootstrap_servers) && set("log_level", "2");
-  for (const auto& [k, v] : options.extra) ok = ok && set(k, v);
+  for (const auto& [k, v] : options.extra) {
+    if (internal::PropertyAppliesTo(k, internal::ClientKind::kProducer)) ok = ok && set(k, v);
+  }
   if (!ok) {
     rd_kafka_conf_destroy(conf);
     return absl::InvalidArgumentError(errstr);

@@ -28,7 +28,7 @@ class BacklogMonitorImpl final : public BacklogMonitor {
     }
     // A consumer handle only to ask for the group's committed offsets
     // (OffsetFetch); it never subscribes, so it does not join the group.
-    auto conf = internal::MakeConf(options_.kafka, {{"group.id", options_.group_id},
+    auto conf = internal::MakeConf(options_.kafka, internal::ClientKind::kConsumer, {{"group.id", options_.group_id},
                                                     {"enable.auto.commit", "false"}});
     if (!conf.ok()) return conf.status();
     std::string err;

@@ -25,7 +25,7 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
   absl::Status Init() {
     if (options_.group_id.empty()) return absl::InvalidArgumentError("consumer needs a group id");
     auto conf = internal::MakeConf(
-        options_, {
+        options_, internal::ClientKind::kConsumer, {
                       {"group.id", options_.group_id},
                       {"enable.auto.commit", "false"},
                       {"enable.auto.offset.store", "false"},

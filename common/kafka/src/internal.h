@@ -41,9 +41,20 @@ inline absl::Status ToStatus(RdKafka::ErrorCode err, std::string_view context) {
   }
 }
 
-// Builds a librdkafka configuration from the common client options.
-absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const ClientOptions& options,
+// The kind of librdkafka handle a configuration is for (an admin handle is a producer handle).
+enum class ClientKind { kProducer, kConsumer };
+
+// Builds a librdkafka configuration from the common client options. A service takes one --kafka-config for
+// all of its clients: an extra property that librdkafka defines for the other kind only (fetch.wait.max.ms for a
+// producer, linger.ms for a consumer) is left out, where librdkafka would ignore it with a CONFWARN warning at
+// every start. Unknown properties still fail.
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const ClientOptions& options, ClientKind kind,
                                                          const std::map<std::string, std::string>& defaults);
+
+// Whether librdkafka applies the property to a client of this kind, from librdkafka's own property table
+// (rd_kafka_conf_properties_show: C consumer only, P producer only, * both). Unknown names apply (and fail when
+// set, naming the property).
+bool PropertyAppliesTo(std::string_view name, ClientKind kind);
 
 // A consumed message as an InRecord (key, value, headers, position).
 InRecord ToInRecord(RdKafka::Message& msg);

@@ -10,7 +10,7 @@ absl::Status ReadPartitionToEnd(const ClientOptions& options, const TopicPartiti
                                 int64_t* next_offset) {
   // librdkafka's KafkaConsumer wants a group id even when it only assigns;
   // nothing is ever committed under it.
-  auto conf = internal::MakeConf(options, {{"group.id", "inbeeld-partition-reader"},
+  auto conf = internal::MakeConf(options, internal::ClientKind::kConsumer, {{"group.id", "inbeeld-partition-reader"},
                                            {"enable.auto.commit", "false"},
                                            // A changelog or signal written in an aborted transaction
                                            // never happened; the end is the last stable offset.

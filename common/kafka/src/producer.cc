@@ -56,7 +56,7 @@ class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
       // librdkafka: message.timeout.ms must not exceed transaction.timeout.ms (60 s by default).
       defaults["message.timeout.ms"] = "30000";
     }
-    auto conf = internal::MakeConf(options_, defaults);
+    auto conf = internal::MakeConf(options_, internal::ClientKind::kProducer, defaults);
     if (!conf.ok()) return conf.status();
     std::string err;
     (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), err);

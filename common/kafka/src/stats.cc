@@ -1,7 +1,17 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <librdkafka/rdkafka.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "inbeeld/util/log.h"
 #include "src/internal.h"
 
@@ -16,8 +26,51 @@ std::optional<std::string> FindHeader(const Headers& headers, std::string_view k
 
 namespace internal {
 
+namespace {
+
+// librdkafka's property table, read once: name -> 'C' (consumer only), 'P' (producer only) or '*' (both).
+const absl::flat_hash_map<std::string, char>& PropertyScopes() {
+  static const absl::flat_hash_map<std::string, char>* scopes = [] {
+    auto* m = new absl::flat_hash_map<std::string, char>();
+    char* text = nullptr;
+    size_t size = 0;
+    FILE* out = open_memstream(&text, &size);
+    if (out == nullptr) return m;
+    rd_kafka_conf_properties_show(out);
+    std::fclose(out);
+    // "name | C/P | range | default | importance | description" rows (global and topic tables).
+    for (absl::string_view line : absl::StrSplit(absl::string_view(text, size), '\n')) {
+      std::vector<absl::string_view> cols = absl::StrSplit(line, '|');
+      if (cols.size() < 3) continue;
+      absl::string_view name = absl::StripAsciiWhitespace(cols[0]);
+      absl::string_view scope = absl::StripAsciiWhitespace(cols[1]);
+      if (name.empty() || scope.size() != 1) continue;
+      m->emplace(std::string(name), scope[0]);
+    }
+    std::free(text);
+    return m;
+  }();
+  return *scopes;
+}
+
+}  // namespace
+
+bool PropertyAppliesTo(std::string_view name, ClientKind kind) {
+  const auto& scopes = PropertyScopes();
+  auto it = scopes.find(absl::string_view(name.data(), name.size()));
+  if (it == scopes.end()) return true;
+  switch (it->second) {
+    case 'C':
+      return kind == ClientKind::kConsumer;
+    case 'P':
+      return kind == ClientKind::kProducer;
+    default:
+      return true;
+  }
+}
+
 absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(
-    const ClientOptions& options, const std::map<std::string, std::string>& defaults) {
+    const ClientOptions& options, ClientKind kind, const std::map<std::string, std::string>& defaults) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
   auto set = [&](const std::string& k, const std::string& v) -> absl::Status {
@@ -42,6 +95,7 @@ absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(
     }
   }
   for (const auto& [k, v] : options.extra) {
+    if (!PropertyAppliesTo(k, kind)) continue;
     if (auto s = set(k, v); !s.ok()) return s;
   }
   return conf;

@@ -321,6 +321,67 @@ TEST(KafkaUnavailableTest, ProduceSyncFailsWithinTheDeadline) {
   EXPECT_EQ(report.status().code(), absl::StatusCode::kUnavailable);
 }
 
+// One --kafka-config serves all clients of a service: librdkafka's own property table decides which client a
+// property is for, so a producer is not given fetch.wait.max.ms (librdkafka warned CONFWARN at every start).
+TEST(KafkaConfigTest, PropertyScopeComesFromLibrdkafkasTable) {
+  struct Row {
+    const char* name;
+    bool producer;
+    bool consumer;
+  };
+  for (const Row& row : std::vector<Row>{{"fetch.wait.max.ms", false, true},
+                                         {"isolation.level", false, true},
+                                         {"group.id", false, true},
+                                         {"linger.ms", true, false},
+                                         {"acks", true, false},
+                                         {"enable.idempotence", true, false},
+                                         {"bootstrap.servers", true, true},
+                                         {"security.protocol", true, true},
+                                         {"ssl.ca.location", true, true},
+                                         {"no.such.property", true, true}}) {
+    EXPECT_EQ(internal::PropertyAppliesTo(row.name, internal::ClientKind::kProducer), row.producer) << row.name;
+    EXPECT_EQ(internal::PropertyAppliesTo(row.name, internal::ClientKind::kConsumer), row.consumer) << row.name;
+  }
+}
+
+TEST(KafkaConfigTest, ClientsGetOnlyTheirOwnPropertiesAndNoWarning) {
+  ClientOptions o;
+  o.bootstrap_servers = "127.0.0.1:1";  // nothing listens there; creating a client does not connect
+  o.extra = {{"fetch.wait.max.ms", "10"}, {"linger.ms", "7"}, {"socket.timeout.ms", "12345"}};
+  testing::internal::CaptureStderr();
+  auto producer_conf = internal::MakeConf(o, internal::ClientKind::kProducer, {});
+  auto producer = Producer::Create(o);
+  auto consumer_conf = internal::MakeConf(o, internal::ClientKind::kConsumer, {});
+  ConsumerOptions c;
+  static_cast<ClientOptions&>(c) = o;
+  c.group_id = "g";
+  c.topics = {"t"};
+  auto consumer = Consumer::Create(c);
+  const std::string err = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  EXPECT_EQ(err.find("CONFWARN"), std::string::npos) << err;
+  ASSERT_TRUE(producer_conf.ok() && consumer_conf.ok());
+  std::string value;
+  EXPECT_EQ((*producer_conf)->get("linger.ms", value), RdKafka::Conf::CONF_OK);
+  EXPECT_EQ(value, "7");
+  EXPECT_EQ((*consumer_conf)->get("fetch.wait.max.ms", value), RdKafka::Conf::CONF_OK);
+  EXPECT_EQ(value, "10");
+  EXPECT_EQ((*producer_conf)->get("socket.timeout.ms", value), RdKafka::Conf::CONF_OK);
+  EXPECT_EQ(value, "12345");
+  EXPECT_EQ((*consumer_conf)->get("socket.timeout.ms", value), RdKafka::Conf::CONF_OK);
+  EXPECT_EQ(value, "12345");
+}
+
+TEST(KafkaConfigTest, AnUnknownPropertyIsStillRefusedByName) {
+  ClientOptions o;
+  o.bootstrap_servers = "127.0.0.1:1";
+  o.extra = {{"lingr.ms", "7"}};
+  auto conf = internal::MakeConf(o, internal::ClientKind::kProducer, {});
+  ASSERT_FALSE(conf.ok());
+  EXPECT_NE(conf.status().message().find("lingr.ms"), std::string::npos) << conf.status();
+}
+
 // Found by LeakSanitizer (build-asan): destroying a producer with records
 // Kafka never acknowledged leaked their delivery callbacks, which never ran.
 TEST(KafkaUnavailableTest, DestroyedProducerFailsEveryUnacknowledgedRecord) {
