@@ -23,6 +23,9 @@
 //                                         `inbeeld run` gives its services)
 //       [--service-kafka-config=K=V,...]  overrides for the services instead
 //       [--skip-core] [--probe=N]         (N: produce-only probe, nothing else)
+//       [--mix=school-year|national]      the population of (a)-(c): every jongere
+//                                         a school year of events (default), or
+//                                         population_gen's national mix
 //       [--kafka=BOOTSTRAP]               (c)-(e) on an Apache Kafka cluster
 //                                         (`inbeeld run --kafka`; a fresh one:
 //                                         scripts/kafka-cluster start DIR)
@@ -81,12 +84,17 @@ std::string Json(const v1::Event& e) {
 }
 
 // Writes jongeren [first, first + n) as JSON lines; returns the event count.
-int64_t Generate(const std::string& path, int first, int n, std::vector<v1::Event>* keep) {
+// national: population_gen's national mix (17.6 % of the jongeren with a school year of events, the others one
+// enrolment); otherwise every jongere gets the school-year mix.
+int64_t Generate(const std::string& path, int first, int n, std::vector<v1::Event>* keep, bool national = false) {
   std::ofstream out(path);
   std::mt19937 rng(static_cast<uint32_t>(first + 1));
+  std::mt19937 keuze(2);
   int64_t events = 0;
   for (int i = first; i < first + n; ++i) {
-    for (v1::Event& e : signaling::bench::SchoolYearMix(cli::SyntheticBsn(i), rng)) {
+    std::vector<v1::Event> mix = signaling::bench::SchoolYearMix(cli::SyntheticBsn(i), rng);
+    if (national && keuze() % 1000 >= 176) mix.resize(1);  // the enrolment only
+    for (v1::Event& e : mix) {
       signaling::bench::MakeIdsUnique(e, absl::StrCat("j", i, "-"));
       out << Json(e) << "\n";
       if (keep) keep->push_back(e);
@@ -385,7 +393,7 @@ class Flags {
 int Main(int argc, char** argv) {
   const Flags flags(argc, argv,
                     {"jongeren", "bin-dir", "rate", "latency-seconds", "partitions", "work-dir", "streams",
-                     "kafka-config", "skip-core", "probe", "service-kafka-config", "kafka"});
+                     "kafka-config", "mix", "skip-core", "probe", "service-kafka-config", "kafka"});
   const Flags* config = &flags;
   if (config->Has("probe")) {
     auto extra = kafka::ParseKafkaConfig(config->GetString("kafka-config", ""));
@@ -407,8 +415,11 @@ int Main(int argc, char** argv) {
   const std::string file = work + "/events.jsonl";
 
   std::vector<v1::Event> events;
-  const int64_t n_events = Generate(file, 0, jongeren, &events);
-  std::printf("generated %d jongeren, %lld events (school-year mix)\n", jongeren, static_cast<long long>(n_events));
+  const std::string mix = config->GetString("mix", "school-year");
+  if (mix != "school-year" && mix != "national") Die("--mix must be school-year or national");
+  const int64_t n_events = Generate(file, 0, jongeren, &events, mix == "national");
+  std::printf("generated %d jongeren, %lld events (%s mix)\n", jongeren, static_cast<long long>(n_events),
+              mix.c_str());
   std::fflush(stdout);
 
   // (a) the core.
