@@ -8,11 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "inbeeld/storage/rocksdb_options.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "rocksdb/db.h"
-#include "rocksdb/filter_policy.h"
-#include "rocksdb/table.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 
@@ -247,17 +246,8 @@ absl::StatusOr<std::unique_ptr<RoutingStore>> RoutingStore::Open(const std::stri
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("routing store: ", dir, ": ", ec.message()));
-  rocksdb::Options rocks;
-  rocks.create_if_missing = true;
-  // Almost every lookup is of a signaal_id never routed (a repeat is the exception): bloom filters answer
-  // those without walking the memtable's skip list (it was ~22 % of routing's loop thread) or reading a
-  // data block of every table file.
-  rocks.memtable_prefix_bloom_size_ratio = 0.1;
-  rocks.memtable_whole_key_filtering = true;
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.whole_key_filtering = true;
-  rocks.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Almost every lookup is of a signaal_id never routed (a repeat is the exception).
+  const rocksdb::Options rocks = storage::PointLookupOptions();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(rocks, dir, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("routing store open ", dir));

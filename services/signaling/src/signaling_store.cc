@@ -1,8 +1,6 @@
 #include "inbeeld/signaling/signaling_store.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "inbeeld/storage/rocksdb_options.h"
 #include "inbeeld/util/dates.h"
 #include "inbeeld/signaling/core/state_codec.h"
 
@@ -140,17 +139,8 @@ void StoreBatch::PutOffset(const kafka::TopicPartition& tp, int64_t next_offset)
 void StoreBatch::PutHorizon(int32_t partition, absl::CivilDay day) { puts_[HorizonKey(partition)] = util::FormatDate(day); }
 
 absl::StatusOr<std::unique_ptr<SignalingStore>> SignalingStore::Open(const std::string& dir, bool sync_writes) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  // Most lookups of a bulk load are of a jongere not stored yet: bloom filters answer those without walking
-  // the memtable's skip list or reading a data block of every table file (the store of a national population
-  // is ~300 MB of table files).
-  options.memtable_prefix_bloom_size_ratio = 0.1;
-  options.memtable_whole_key_filtering = true;
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.whole_key_filtering = true;
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Most lookups of a bulk load are of a jongere not stored yet.
+  const rocksdb::Options options = storage::PointLookupOptions();
   rocksdb::DB* db = nullptr;
   auto s = rocksdb::DB::Open(options, dir, &db);
   if (!s.ok()) return FromRocks(s, "open");
