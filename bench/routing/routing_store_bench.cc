@@ -2,6 +2,8 @@
 // never routed) and one Commit of the routed ids with the offsets. Items are signals. Usage:
 //   build/bin/routing_store_bench [--benchmark_filter=...]
 // The store starts with `range(0)` ids already routed (the skip list and table files a running service has).
+#include <unistd.h>
+
 #include <filesystem>
 #include <map>
 #include <random>
@@ -48,7 +50,10 @@ void BM_LookupAndCommitBatch(benchmark::State& state) {
     for (int64_t filled = 0; filled < state.range(0); filled += kBatch) {
       std::vector<std::string> ids = RandomIds(rng, kBatch);
       offset += kBatch;
-      (void)(*store)->Commit(ids, {{{"inbeeld.signalen.v1", 0}, offset}});
+      if (absl::Status s = (*store)->Commit(ids, {{{"inbeeld.signalen.v1", 0}, offset}}); !s.ok()) {
+        state.SkipWithError(std::string(s.message()).c_str());
+        return;
+      }
     }
     for (auto _ : state) {
       state.PauseTiming();
@@ -56,7 +61,10 @@ void BM_LookupAndCommitBatch(benchmark::State& state) {
       offset += kBatch;
       state.ResumeTiming();
       for (const std::string& id : ids) benchmark::DoNotOptimize((*store)->IsRouted(id));
-      benchmark::DoNotOptimize((*store)->Commit(ids, {{{"inbeeld.signalen.v1", 0}, offset}}));
+      if (absl::Status s = (*store)->Commit(ids, {{{"inbeeld.signalen.v1", 0}, offset}}); !s.ok()) {
+        state.SkipWithError(std::string(s.message()).c_str());
+        break;
+      }
     }
     state.SetItemsProcessed(state.iterations() * kBatch);
   }
