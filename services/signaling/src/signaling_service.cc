@@ -465,28 +465,26 @@ absl::Status SignalingService::Process(BatchContext& ctx, const kafka::InRecord&
   auto pending = Load(ctx, record.partition, pseudoniem);
   if (!pending.ok()) return pending.status();
   Pending& p = **pending;
-  const size_t before = p.jongere.EventCount();
-  std::vector<v1::Signaal> signals = p.jongere.Apply(*event, pseudoniem, options_.core);
+  // Applied as part of the batch (Jongere::ApplyInBatch): what comes out now
+  // is the previous event's; the last one's comes with AdvanceBatch.
+  Jongere::BatchApply applied = p.jongere.ApplyInBatch(*event, pseudoniem, options_.core);
+  Emit(ctx, applied.signalen, p.ingest_time);
   const std::string_view kind = EventKind(record);
-  if (p.jongere.EventCount() == before) {
-    Loop().duplicates.Get(kind).Increment();
-  } else {
+  if (applied.applied) {
     Loop().applied.Get(kind).Increment();
+  } else {
+    Loop().duplicates.Get(kind).Increment();
   }
   // Timers are advanced once per jongere after the whole batch was applied
   // (AdvanceBatch), so events that arrive together are judged together.
   p.ingest_time = kafka::FindHeader(record.headers, kafka::kHeaderCeTime).value_or(p.ingest_time);
-  Emit(ctx, signals, p.ingest_time);
   (void)horizon;
   return absl::OkStatus();
 }
 
 void SignalingService::AdvanceBatch(BatchContext& ctx, absl::CivilDay horizon) {
   for (auto& [pseudoniem, p] : ctx.jongeren) {
-    auto through = p.jongere.EvaluatedThrough();
-    if (through && *through < horizon) {
-      Emit(ctx, p.jongere.AdvanceTo(horizon, pseudoniem, options_.core), p.ingest_time);
-    }
+    Emit(ctx, p.jongere.FinishBatch(horizon, pseudoniem, options_.core), p.ingest_time);
   }
 }
 
@@ -658,7 +656,8 @@ absl::Status SignalingService::Tick() {
       oldest_due = std::max(oldest_due, static_cast<double>(horizon - day) * 86400.0);
       auto pending = Load(ctx, p, pseudoniem);
       if (!pending.ok()) return pending.status();
-      Emit(ctx, (*pending)->jongere.AdvanceTo(horizon, pseudoniem, options_.core), "");
+      // Finish → Stage asks NextWakeup next: found by the same evaluation.
+      Emit(ctx, (*pending)->jongere.AdvanceWithWakeup(horizon, pseudoniem, options_.core), "");
       Metrics().timer_firings.Increment();
     }
     ctx.store.PutHorizon(p, horizon);

@@ -18,10 +18,18 @@ using util::FormatDate;
 // whole ids and are read as their prefixes.
 constexpr size_t kVingerafdruk = 16;
 
-void SorteerSignalen(std::vector<v1::Signaal>* s) {
-  std::sort(s->begin(), s->end(), [](const v1::Signaal& a, const v1::Signaal& b) {
+void SorteerSignalen(std::vector<v1::Signaal>::iterator begin, std::vector<v1::Signaal>::iterator end) {
+  std::sort(begin, end, [](const v1::Signaal& a, const v1::Signaal& b) {
     return std::tie(a.peildatum(), a.signaal_id()) < std::tie(b.peildatum(), b.signaal_id());
   });
+}
+
+// How far NextWakeup looks: nothing is plichtig after the 18th birthday;
+// a little beyond it.
+absl::CivilDay WekkerHorizon(const Tijdlijn& tijdlijn, absl::CivilDay tot) {
+  absl::CivilDay horizon = tot + 366;
+  if (const auto& p = tijdlijn.plicht()) horizon = std::max(horizon, p->achttien() + 366);
+  return horizon;
 }
 
 }  // namespace
@@ -69,23 +77,94 @@ std::optional<absl::CivilDay> Jongere::EvaluatedThrough() const {
   return *eerste - 1;
 }
 
-std::vector<v1::Signaal> Jongere::Apply(const v1::Event& event, std::string_view pseudoniem,
-                                        const CoreConfig& config) {
-  if (event.event_case() == v1::Event::EVENT_NOT_SET || !DatumVan(event).ok()) return {};
-  if (!dedup_.insert(DedupSleutel(event)).second) return {};
+bool Jongere::Insert(const v1::Event& event) {
+  if (event.event_case() == v1::Event::EVENT_NOT_SET || !DatumVan(event).ok()) return false;
+  if (!dedup_.insert(DedupSleutel(event)).second) return false;
   // Insert in canonical order.
   auto* feiten = state_.mutable_feiten();
   feiten->Add()->CopyFrom(event);
   for (int i = feiten->size() - 1; i > 0 && CanonicalLess(feiten->Get(i), feiten->Get(i - 1)); --i) {
     feiten->SwapElements(i, i - 1);
   }
+  wekker_.reset();  // found for the facts before this one
+  return true;
+}
+
+std::vector<v1::Signaal> Jongere::Apply(const v1::Event& event, std::string_view pseudoniem,
+                                        const CoreConfig& config) {
+  if (!Insert(event)) return {};
   return Herbereken(pseudoniem, config, &event);
+}
+
+bool Jongere::RecomputeEmitsNothing(const v1::Event& inserted) const {
+  // No day evaluated: the evaluation ends before the first fact's day, so
+  // only the melding's VERZUIMMELDING or the resolution of a stored case
+  // could come out.
+  return state_.geevalueerd_tot().empty() && state_.av_zaken_size() == 0 &&
+         inserted.event_case() != v1::Event::kVerzuimmelding;
+}
+
+Jongere::BatchApply Jongere::ApplyInBatch(const v1::Event& event, std::string_view pseudoniem,
+                                          const CoreConfig& config) {
+  BatchApply out;
+  if (uitgesteld_) {
+    if (RecomputeEmitsNothing(*uitgesteld_) && Insert(event)) {
+      // The previous event's recomputation would emit nothing, and every
+      // field it would set is set again by this event's.
+      uitgesteld_ = event;
+      out.applied = true;
+      return out;
+    }
+    out.signalen = Herbereken(pseudoniem, config, &*uitgesteld_);
+    uitgesteld_.reset();
+  }
+  if (Insert(event)) {
+    uitgesteld_ = event;
+    out.applied = true;
+  }
+  return out;
+}
+
+std::vector<v1::Signaal> Jongere::FinishBatch(absl::CivilDay horizon, std::string_view pseudoniem,
+                                              const CoreConfig& config) {
+  std::vector<v1::Signaal> out;
+  const std::optional<absl::CivilDay> through = EvaluatedThrough();
+  if (through && *through < horizon) {
+    out = AdvanceTo(horizon, pseudoniem, config, uitgesteld_ ? &*uitgesteld_ : nullptr, /*with_wakeup=*/true);
+  } else if (uitgesteld_) {
+    out = Herbereken(pseudoniem, config, &*uitgesteld_);
+  }
+  uitgesteld_.reset();
+  return out;
+}
+
+std::vector<v1::Signaal> Jongere::AdvanceWithWakeup(absl::CivilDay day, std::string_view pseudoniem,
+                                                    const CoreConfig& config) {
+  return AdvanceTo(day, pseudoniem, config, nullptr, /*with_wakeup=*/true);
 }
 
 std::vector<v1::Signaal> Jongere::AdvanceTo(absl::CivilDay day, std::string_view pseudoniem,
                                             const CoreConfig& config) {
+  return AdvanceTo(day, pseudoniem, config, nullptr, /*with_wakeup=*/false);
+}
+
+std::vector<v1::Signaal> Jongere::AdvanceTo(absl::CivilDay day, std::string_view pseudoniem,
+                                            const CoreConfig& config, const v1::Event* inserted,
+                                            bool with_wakeup) {
   const std::optional<absl::CivilDay> huidig = EvaluatedThrough();
   if (!huidig) return {};  // no facts: nothing to evaluate
+  if (inserted != nullptr) {
+    // Apply's recomputation evaluates through `huidig`, this one through
+    // `day`: the second repeats the first and goes on, so one evaluation
+    // through `day` gives both (Herbereken keeps Apply's signals first).
+    // The wekker shortcut below does not apply: it was set before the
+    // inserted event.
+    if (!state_.geevalueerd_tot().empty() && day <= *huidig) {
+      return Herbereken(pseudoniem, config, inserted, std::nullopt, with_wakeup);
+    }
+    state_.set_geevalueerd_tot(FormatDate(std::max(*huidig, day)));
+    return Herbereken(pseudoniem, config, inserted, *huidig, with_wakeup);
+  }
   if (!state_.geevalueerd_tot().empty() && day <= *huidig) return {};
   if (!state_.geevalueerd_tot().empty() && !state_.wekker().empty()) {
     absl::StatusOr<absl::CivilDay> wekker = util::ParseDate(state_.wekker());
@@ -96,23 +175,42 @@ std::vector<v1::Signaal> Jongere::AdvanceTo(absl::CivilDay day, std::string_view
     }
   }
   state_.set_geevalueerd_tot(FormatDate(std::max(*huidig, day)));
-  return Herbereken(pseudoniem, config, nullptr);
+  return Herbereken(pseudoniem, config, nullptr, std::nullopt, with_wakeup);
 }
 
 std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const CoreConfig& config,
-                                             const v1::Event* laat) {
+                                             const v1::Event* laat, std::optional<absl::CivilDay> gesplitst_na,
+                                             bool met_wekker) {
   std::vector<v1::Signaal> nieuw;
   const std::optional<absl::CivilDay> tot = EvaluatedThrough();
   if (!tot) return nieuw;
   const Feiten feiten = ParseFeiten(state_.feiten());
   const Tijdlijn tijdlijn(feiten, pseudoniem, config);
-  TijdlijnResultaat res = tijdlijn.Bereken(*tot);
+  std::optional<absl::CivilDay> wekker;
+  TijdlijnResultaat res =
+      met_wekker ? tijdlijn.BerekenEnZoek(*tot, WekkerHorizon(tijdlijn, *tot), &wekker) : tijdlijn.Bereken(*tot);
+
+  // Candidates in the order Apply and then AdvanceTo would consider them:
+  // the evaluation up to `gesplitst_na`, the event's own signals, the rest.
+  std::vector<v1::Signaal> kandidaten;
+  size_t eerst = 0;  // kandidaten[0, eerst) are Apply's
+  if (gesplitst_na) {
+    const std::string grens = FormatDate(*gesplitst_na);  // "YYYY-MM-DD" sorts as the day
+    std::vector<v1::Signaal> later;
+    for (v1::Signaal& s : res.signalen) {
+      (s.peildatum() <= grens ? kandidaten : later).push_back(std::move(s));
+    }
+    res.signalen = std::move(later);
+  } else {
+    kandidaten = std::move(res.signalen);
+    res.signalen.clear();
+  }
 
   // VERZUIMMELDING is emitted on the Apply of its melding (not delayed), so
   // only the event just applied can add one.
   if (laat != nullptr && laat->event_case() == v1::Event::kVerzuimmelding) {
     const std::string ref = RefVan(*laat);
-    for (v1::Signaal& s : tijdlijn.Verzuimmeldingen(ref)) res.signalen.push_back(std::move(s));
+    for (v1::Signaal& s : tijdlijn.Verzuimmeldingen(ref)) kandidaten.push_back(std::move(s));
   }
 
   // The routes of the emitted cases as now computed; a case that a late event
@@ -126,6 +224,8 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
   }
 
   // A late event may remove an already emitted case entirely: resolve it.
+  // (The cases stored were emitted up to the evaluated day, so whether one
+  // is still valid does not depend on how far this evaluation went.)
   if (laat != nullptr) {
     absl::flat_hash_set<std::string> nog_geldig;
     for (const AvZaak& z : res.av_zaken) nog_geldig.insert(z.signaal_id);
@@ -133,12 +233,17 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
       if (nog_geldig.contains(z.signaal_id())) continue;
       absl::StatusOr<absl::CivilDay> begin = util::ParseDate(z.begindatum());
       if (!begin.ok()) continue;
-      res.signalen.push_back(tijdlijn.OpgelostDoorLaatFeit(
+      kandidaten.push_back(tijdlijn.OpgelostDoorLaatFeit(
           AvZaak{z.signaal_id(), *begin, {z.routes().begin(), z.routes().end()}}, *laat));
     }
   }
+  eerst = kandidaten.size();
+  for (v1::Signaal& s : res.signalen) kandidaten.push_back(std::move(s));
 
-  for (v1::Signaal& s : res.signalen) {
+  size_t nieuw_eerst = 0;  // nieuw[0, nieuw_eerst) are Apply's
+  for (size_t i = 0; i < kandidaten.size(); ++i) {
+    v1::Signaal& s = kandidaten[i];
+    if (i == eerst) nieuw_eerst = nieuw.size();
     if (!uitgegeven_.insert(Vingerafdruk(s.signaal_id())).second) continue;
     if (s.soort() == v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM) {
       auto* z = state_.add_av_zaken();
@@ -151,25 +256,33 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
     }
     nieuw.push_back(std::move(s));
   }
+  if (eerst == kandidaten.size()) nieuw_eerst = nieuw.size();
   state_.mutable_uitgegeven_signaal_ids()->Clear();
   for (const std::string& id : uitgegeven_) state_.add_uitgegeven_signaal_ids(id);
   state_.set_absoluut_verzuim_open(res.absoluut_verzuim_open);
   state_.set_uit_beeld(res.uit_beeld);
   state_.set_woongemeente(tijdlijn.verblijf().WoongemeenteOp(*tot));
   state_.set_wekker(FormatDate(res.volgende_dag.value_or(absl::CivilDay(2200, 12, 31))));
-  SorteerSignalen(&nieuw);
+  if (met_wekker) {
+    wekker_ = Wekker{*tot, wekker};
+  }
+  if (gesplitst_na) {
+    // Apply's signals, then AdvanceTo's, each sorted as they would be.
+    SorteerSignalen(nieuw.begin(), nieuw.begin() + static_cast<std::ptrdiff_t>(nieuw_eerst));
+    SorteerSignalen(nieuw.begin() + static_cast<std::ptrdiff_t>(nieuw_eerst), nieuw.end());
+  } else {
+    SorteerSignalen(nieuw.begin(), nieuw.end());
+  }
   return nieuw;
 }
 
 std::optional<absl::CivilDay> Jongere::NextWakeup(const CoreConfig& config) const {
   const std::optional<absl::CivilDay> tot = EvaluatedThrough();
   if (!tot) return std::nullopt;
+  if (wekker_ && wekker_->geevalueerd_tot == *tot) return wekker_->dag;
   const Feiten feiten = ParseFeiten(state_.feiten());
   const Tijdlijn tijdlijn(feiten, "", config);
-  // Nothing is plichtig after the 18th birthday; look a little beyond it.
-  absl::CivilDay horizon = *tot + 366;
-  if (const auto& p = tijdlijn.plicht()) horizon = std::max(horizon, p->achttien() + 366);
-  return tijdlijn.EersteSignaalDagNa(*tot, horizon);
+  return tijdlijn.EersteSignaalDagNa(*tot, WekkerHorizon(tijdlijn, *tot));
 }
 
 StatusAnswer Jongere::Status(absl::CivilDay peildatum, const CoreConfig& config) const {

@@ -213,6 +213,14 @@ std::optional<absl::CivilDay> Tijdlijn::EersteSignaalDagNa(absl::CivilDay na, ab
   return zoek.dag;
 }
 
+TijdlijnResultaat Tijdlijn::BerekenEnZoek(absl::CivilDay tot_en_met, absl::CivilDay horizon,
+                                          std::optional<absl::CivilDay>* eerste_signaal_dag) const {
+  EersteNa zoek{tot_en_met, std::nullopt, /*verzamel_tot_na=*/true};
+  TijdlijnResultaat res = Doorloop(std::max(horizon, tot_en_met), /*elke_dag=*/false, &zoek);
+  *eerste_signaal_dag = zoek.dag;
+  return res;
+}
+
 TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, EersteNa* zoek) const {
   TijdlijnResultaat res;
   if (feiten_.Leeg()) return res;
@@ -273,8 +281,22 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
   // Previous evaluated day's values (constant up to the current day).
   std::optional<std::string> vorige_gemeente;
 
+  // BerekenEnZoek: the evaluation through zoek->na is Bereken(zoek->na)'s; its
+  // result is taken when it would have ended (sluit_af), the search goes on.
+  const bool gecombineerd = zoek != nullptr && zoek->verzamel_tot_na;
+  bool afgesloten = false;
+  absl::CivilDay day = start;
+  auto verzamelen = [&] { return zoek == nullptr || (gecombineerd && day <= zoek->na); };
+  auto sluit_af = [&](std::optional<absl::CivilDay> volgende) {
+    res.absoluut_verzuim_open = av.has_value();
+    res.uit_beeld = ub_id.has_value();
+    res.lrv_open = lrv_open.has_value();
+    res.volgende_dag = volgende;
+    afgesloten = true;
+  };
+
   auto emit = [&](v1::Signaal s) {
-    if (zoek != nullptr) {
+    if (!verzamelen()) {
       // Only the earliest peildatum after `zoek->na` is asked for: nothing
       // else of the signal is kept.
       absl::StatusOr<absl::CivilDay> d = util::ParseDate(s.peildatum());
@@ -298,9 +320,9 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
   };
 
   size_t volgende = 0;
-  absl::CivilDay day = start;
   bool einde = false;
   while (day <= tot_en_met) {
+    if (gecombineerd && !afgesloten && day > zoek->na) sluit_af(day);  // nothing up to na to evaluate
     // Days are evaluated in increasing order and a signal emitted while
     // evaluating a day has that day as its peildatum: once past the earliest
     // one found, no later signal can be earlier.
@@ -331,9 +353,11 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
       v1::ZaakRoute nieuw = RouteVan(s), oud = RouteVan(s);
       oud.set_woongemeente(*vorige_gemeente);
       if (av) {
-        for (std::vector<v1::ZaakRoute>* r : {&av->routes, &res.av_zaken.back().routes}) {
-          r->push_back(nieuw);
-          r->push_back(oud);
+        av->routes.push_back(nieuw);
+        av->routes.push_back(oud);
+        if (verzamelen()) {
+          res.av_zaken.back().routes.push_back(nieuw);
+          res.av_zaken.back().routes.push_back(oud);
         }
       }
       if (ub_id) {
@@ -487,7 +511,7 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
       av = AvZaak{s.signaal_id(), *run_start, {RouteVan(s)}};
       av_oorzaak = run_oorzaak;
       av_langdurig = false;
-      res.av_zaken.push_back(*av);
+      if (verzamelen()) res.av_zaken.push_back(*av);
       emit(std::move(s));
       if (!ub_id && wacht == Wacht::kBuitenland) {
         uit_beeld(day, UitBeeldReden::kBuitenland, *run_start, run_oorzaak);
@@ -527,24 +551,32 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
 
     // Next day to evaluate.
     if (elke_dag) {
+      if (gecombineerd && !afgesloten && day + 1 > zoek->na) sluit_af(day + 1);
       day += 1;
       continue;
     }
     while (volgende < dagen.size() && dagen[volgende] <= day) ++volgende;
-    absl::CivilDay next = volgende < dagen.size() ? dagen[volgende] : tot_en_met + 1;
-    if (run_start && run_deadline > day) next = std::min(next, run_deadline);
-    if (av && !av_langdurig) next = std::min(next, std::max(day + 1, LangdurigDatum(av->begindatum, config_)));
-    if (av && !ub_id) {
-      const absl::CivilDay basisdag = std::max(av->begindatum, feiten_.LaatsteFeitTot(day).value_or(day));
-      const absl::CivilDay wekker = basisdag + config_.geen_nieuws_days;
-      if (wekker > day) next = std::min(next, wekker);
+    // The next fact day, else the day after the last one evaluated; then the
+    // timers.
+    auto volgende_dag = [&](absl::CivilDay laatste) {
+      absl::CivilDay next = volgende < dagen.size() ? dagen[volgende] : laatste + 1;
+      if (run_start && run_deadline > day) next = std::min(next, run_deadline);
+      if (av && !av_langdurig) next = std::min(next, std::max(day + 1, LangdurigDatum(av->begindatum, config_)));
+      if (av && !ub_id) {
+        const absl::CivilDay basisdag = std::max(av->begindatum, feiten_.LaatsteFeitTot(day).value_or(day));
+        const absl::CivilDay wekker = basisdag + config_.geen_nieuws_days;
+        if (wekker > day) next = std::min(next, wekker);
+      }
+      return next;
+    };
+    if (gecombineerd && !afgesloten) {
+      // Where Bereken(na) would stop.
+      const absl::CivilDay next = volgende_dag(zoek->na);
+      if (next > zoek->na) sluit_af(next);
     }
-    day = next;
+    day = volgende_dag(tot_en_met);
   }
-  res.absoluut_verzuim_open = av.has_value();
-  res.uit_beeld = ub_id.has_value();
-  res.lrv_open = lrv_open.has_value();
-  if (!einde) res.volgende_dag = day;
+  if (!afgesloten) sluit_af(einde ? std::nullopt : std::optional<absl::CivilDay>(day));
   return res;
 }
 

@@ -4,6 +4,10 @@
 //   among the signals of Bereken(horizon).
 // - Apply builds the VERZUIMMELDING of the melding just applied only, not
 //   those of every melding of the jongere.
+// - ApplyInBatch + FinishBatch (the service's batch: the last event's
+//   recomputation folded into the advance, one known to emit nothing left
+//   out, NextWakeup found by the same evaluation) give what Apply for each
+//   event, AdvanceTo and NextWakeup give; so does AdvanceWithWakeup.
 #include <algorithm>
 #include <optional>
 #include <random>
@@ -78,6 +82,83 @@ TEST(Verzuimmeldingen, OneMeldingEqualsItsSignalAmongAll) {
     EXPECT_TRUE(tijdlijn.Verzuimmeldingen("no such ref").empty());
   }
   EXPECT_GT(compared, 300);
+}
+
+std::vector<std::string> Serialized(const std::vector<v1::Signaal>& signalen) {
+  std::vector<std::string> out;
+  for (const v1::Signaal& s : signalen) out.push_back(s.SerializeAsString());
+  return out;
+}
+
+TEST(BatchApply, EqualsApplyThenAdvanceThenNextWakeup) {
+  std::mt19937 rng(20261203);
+  const CoreConfig config;
+  int batches = 0, folded = 0, signals = 0, late = 0;
+  for (int i = 0; i < 400; ++i) {
+    std::vector<v1::Event> events = bench::SchoolYearMix(testing::kBsn, rng);
+    std::stable_sort(events.begin(), events.end(),
+                     [](const v1::Event& a, const v1::Event& b) { return *DatumVan(a) < *DatumVan(b); });
+    // Some arrive late: moved a few places on (cases opened and resolved afterwards).
+    for (size_t k = 0; k + 1 < events.size(); ++k) {
+      if (rng() % 5 != 0) continue;
+      const size_t naar = std::min(events.size() - 1, k + 1 + rng() % 4);
+      std::rotate(events.begin() + static_cast<std::ptrdiff_t>(k), events.begin() + static_cast<std::ptrdiff_t>(k) + 1,
+                  events.begin() + static_cast<std::ptrdiff_t>(naar) + 1);
+      ++late;
+    }
+    // Now and then an event arrives twice.
+    if (!events.empty() && rng() % 3 == 0) events.push_back(events[rng() % events.size()]);
+    Jongere los, samen;  // Apply + AdvanceTo + NextWakeup, and the folded form
+    for (size_t begin = 0; begin < events.size();) {
+      // Mostly a few events per batch; now and then all of them (a first load).
+      const size_t eind = rng() % 8 == 0 ? events.size() : std::min(events.size(), begin + 1 + rng() % 4);
+      absl::CivilDay horizon = *DatumVan(events[begin]);
+      for (size_t k = begin; k < eind; ++k) horizon = std::max(horizon, *DatumVan(events[k]));
+      switch (rng() % 4) {
+        case 0: horizon -= static_cast<int>(rng() % 30); break;  // behind: only the recomputation
+        case 1: break;
+        default: horizon += static_cast<int>(rng() % 200); break;
+      }
+      std::vector<std::string> verwacht, kreeg;
+      for (size_t k = begin; k < eind; ++k) {
+        for (auto& s : Serialized(los.Apply(events[k], "pseudo", config))) verwacht.push_back(std::move(s));
+      }
+      // As the service advances a batch: only what lies behind the horizon.
+      const std::optional<absl::CivilDay> na = los.EvaluatedThrough();
+      if (na && *na < horizon) {
+        for (auto& s : Serialized(los.AdvanceTo(horizon, "pseudo", config))) verwacht.push_back(std::move(s));
+      }
+      const std::optional<absl::CivilDay> wakeup = los.NextWakeup(config);
+
+      for (size_t k = begin; k < eind; ++k) {
+        Jongere::BatchApply b = samen.ApplyInBatch(events[k], "pseudo", config);
+        for (auto& s : Serialized(b.signalen)) kreeg.push_back(std::move(s));
+        folded += b.applied && k + 1 == eind ? 1 : 0;
+      }
+      for (auto& s : Serialized(samen.FinishBatch(horizon, "pseudo", config))) kreeg.push_back(std::move(s));
+      ASSERT_EQ(kreeg, verwacht) << "school year " << i << ", events " << begin << ".." << eind;
+      ASSERT_EQ(samen.state().SerializeAsString(), los.state().SerializeAsString())
+          << "school year " << i << ", events " << begin << ".." << eind;
+      ASSERT_EQ(samen.NextWakeup(config), wakeup) << "school year " << i << ", events " << begin << ".." << eind;
+      ASSERT_EQ(samen.NextWakeup(config), testing::VolledigeWakeup(samen, config));
+      signals += static_cast<int>(verwacht.size());
+      ++batches;
+      begin = eind;
+    }
+    // Timers: the advance alone, with the wake-up found along.
+    for (int stap = 0; stap < 4; ++stap) {
+      const std::optional<absl::CivilDay> wakeup = los.NextWakeup(config);
+      const absl::CivilDay volgende = wakeup ? *wakeup : *los.EvaluatedThrough() + 1 + static_cast<int>(rng() % 120);
+      const std::vector<std::string> verwacht = Serialized(los.AdvanceTo(volgende, "pseudo", config));
+      ASSERT_EQ(Serialized(samen.AdvanceWithWakeup(volgende, "pseudo", config)), verwacht) << "school year " << i;
+      ASSERT_EQ(samen.state().SerializeAsString(), los.state().SerializeAsString()) << "school year " << i;
+      ASSERT_EQ(samen.NextWakeup(config), los.NextWakeup(config)) << "school year " << i;
+    }
+  }
+  // The folded path ran often and produced signals, late events included.
+  EXPECT_GT(folded, batches / 2);
+  EXPECT_GT(signals, 1000);
+  EXPECT_GT(late, 300);
 }
 
 }  // namespace

@@ -62,6 +62,28 @@ class Jongere {
   // Returns the new signals (sorted by peildatum, signaal_id).
   std::vector<v1::Signaal> AdvanceTo(absl::CivilDay day, std::string_view pseudoniem,
                                      const CoreConfig& config);
+
+  // The service's batch: every event of a batch applied, then one advance
+  // to the horizon. The same signals in the same order and the same state as
+  // Apply for each event, then AdvanceTo(horizon) if EvaluatedThrough() <
+  // horizon, then NextWakeup; with less work: the last event's
+  // recomputation is folded into the advance (one evaluation instead of
+  // two), one whose signals are known to be none is left out (the next
+  // recomputes everything it would have set), and NextWakeup is found by the
+  // advance's evaluation. Until FinishBatch the state may lag behind
+  // (state() is not to be read in between).
+  struct BatchApply {
+    bool applied = false;                  // false: a repeat, or a date that does not parse
+    std::vector<v1::Signaal> signalen;     // due now: those of the previous event
+  };
+  BatchApply ApplyInBatch(const v1::Event& event, std::string_view pseudoniem, const CoreConfig& config);
+  std::vector<v1::Signaal> FinishBatch(absl::CivilDay horizon, std::string_view pseudoniem,
+                                       const CoreConfig& config);
+  // AdvanceTo for a timer: NextWakeup is found by the same evaluation (it
+  // goes on past `day` instead of starting over).
+  std::vector<v1::Signaal> AdvanceWithWakeup(absl::CivilDay day, std::string_view pseudoniem,
+                                             const CoreConfig& config);
+
   // Earliest day > EvaluatedThrough() on which a signal may be emitted
   // (nullopt: nothing pending).
   std::optional<absl::CivilDay> NextWakeup(const CoreConfig& config) const;
@@ -85,10 +107,36 @@ class Jongere {
  private:
   // Recomputes and emits what is new. `laat` is the event just applied (for
   // cases it removed retroactively), or nullptr.
+  // Apply's first half: false when the event changes nothing.
+  bool Insert(const v1::Event& event);
+  // True when Herbereken(laat = inserted) is known to emit nothing without
+  // evaluating: no day evaluated yet, no case stored, not a melding.
+  bool RecomputeEmitsNothing(const v1::Event& inserted) const;
+  // `inserted`: the event of the last Insert, not yet recomputed after:
+  // its recomputation is folded into this one. `with_wakeup`: NextWakeup
+  // found in the same evaluation.
+  std::vector<v1::Signaal> AdvanceTo(absl::CivilDay day, std::string_view pseudoniem, const CoreConfig& config,
+                                     const v1::Event* inserted, bool with_wakeup);
+  // `gesplitst_na`: Apply's recomputation folded into AdvanceTo's; the
+  // signals up to that day (and those of `laat`) are Apply's, sorted apart
+  // from the later ones. `met_wekker`: NextWakeup found in the same
+  // evaluation.
   std::vector<v1::Signaal> Herbereken(std::string_view pseudoniem, const CoreConfig& config,
-                                      const v1::Event* laat);
+                                      const v1::Event* laat,
+                                      std::optional<absl::CivilDay> gesplitst_na = std::nullopt,
+                                      bool met_wekker = false);
+
+  // NextWakeup as found by the last evaluation with met_wekker, valid while
+  // the facts and EvaluatedThrough() are what they were then.
+  struct Wekker {
+    absl::CivilDay geevalueerd_tot;
+    std::optional<absl::CivilDay> dag;
+  };
 
   internal::v1::JongereState state_;
+  std::optional<Wekker> wekker_;
+  // ApplyInBatch: the last event inserted, its recomputation still to come.
+  std::optional<v1::Event> uitgesteld_;
   absl::flat_hash_set<std::string> dedup_;
   std::set<std::string> uitgegeven_;
 };

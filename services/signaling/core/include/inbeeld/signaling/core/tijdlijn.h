@@ -64,6 +64,12 @@ class Tijdlijn {
   // evaluation stops at that day.
   std::optional<absl::CivilDay> EersteSignaalDagNa(absl::CivilDay na, absl::CivilDay horizon) const;
 
+  // Both in one evaluation: Bereken(tot_en_met), and in `eerste_signaal_dag`
+  // EersteSignaalDagNa(tot_en_met, horizon) (the evaluation goes on past
+  // tot_en_met without collecting).
+  TijdlijnResultaat BerekenEnZoek(absl::CivilDay tot_en_met, absl::CivilDay horizon,
+                                  std::optional<absl::CivilDay>* eerste_signaal_dag) const;
+
   // VERZUIMMELDING for every melding (emitted on Apply, not delayed), except
   // meldingen dated on or after death.
   // `alleen_ref`: only the melding with that event ref (the one just applied),
@@ -84,9 +90,12 @@ class Tijdlijn {
   struct EersteNa {
     absl::CivilDay na;
     std::optional<absl::CivilDay> dag;
+    // BerekenEnZoek: up to `na` the evaluation collects as Bereken(na) does.
+    bool verzamel_tot_na = false;
   };
-  // Bereken; with `zoek`, signals are not collected and the evaluation stops
-  // after the earliest signal day found.
+  // Bereken; with `zoek`, signals (after zoek->na when verzamel_tot_na) are
+  // not collected and the evaluation stops after the earliest signal day
+  // found.
   TijdlijnResultaat Doorloop(absl::CivilDay tot_en_met, bool elke_dag, EersteNa* zoek) const;
   v1::Signaal Basis(v1::SignaalSoort soort, absl::CivilDay day, std::string regel, std::string artikel,
                     std::vector<std::string> oorzaak) const;
