@@ -105,8 +105,6 @@ class Jongere {
   size_t EventCount() const { return static_cast<size_t>(state_.feiten_size()); }
 
  private:
-  // Recomputes and emits what is new. `laat` is the event just applied (for
-  // cases it removed retroactively), or nullptr.
   // Apply's first half: false when the event changes nothing.
   bool Insert(const v1::Event& event);
   // True when Herbereken(laat = inserted) is known to emit nothing without
@@ -117,6 +115,8 @@ class Jongere {
   // found in the same evaluation.
   std::vector<v1::Signaal> AdvanceTo(absl::CivilDay day, std::string_view pseudoniem, const CoreConfig& config,
                                      const v1::Event* inserted, bool with_wakeup);
+  // Recomputes and emits what is new. `laat` is the event just applied (for
+  // cases it removed retroactively), or nullptr.
   // `gesplitst_na`: Apply's recomputation folded into AdvanceTo's; the
   // signals up to that day (and those of `laat`) are Apply's, sorted apart
   // from the later ones. `met_wekker`: NextWakeup found in the same
