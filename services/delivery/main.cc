@@ -86,6 +86,7 @@ int Run(int argc, char** argv) {
   }
 
   // Before any thread starts, so that only the main thread takes SIGTERM.
+  inbeeld::util::DisableMutexDeadlockDetection();
   inbeeld::util::BlockShutdownSignals();
 
   absl::StatusOr<std::unique_ptr<inbeeld::observability::MetricsServer>> metrics_server =

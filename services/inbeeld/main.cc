@@ -19,6 +19,7 @@
 #include "inbeeld/cli/subscribe_command.h"
 #endif
 #include "inbeeld/cli/status_command.h"
+#include "inbeeld/util/process.h"
 #if INBEELD_HAVE_TELLING
 #include "inbeeld/signaling/telling/telling.h"
 #endif
@@ -65,6 +66,7 @@ void Usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  inbeeld::util::DisableMutexDeadlockDetection();
   if (argc < 2) {
     Usage(std::cerr);
     return 2;

@@ -21,6 +21,7 @@ namespace inbeeld::ingest {
 namespace {
 
 int Main(int argc, char** argv) {
+  util::DisableMutexDeadlockDetection();
   util::BlockShutdownSignals();
   CLI::App app("The gRPC MeldingService in front of the four event topics.", "inbeeld-ingest");
   util::ServiceFlags flags;

@@ -21,6 +21,7 @@ namespace {
 std::string Msg(const absl::Status& s) { return std::string(s.message()); }
 
 int Main(int argc, char** argv) {
+  util::DisableMutexDeadlockDetection();
   util::BlockShutdownSignals();
   CLI::App app("Routes inbeeld.signalen.v1 to inbeeld.aflevering.v1 by organisation.", "inbeeld-routing");
   util::ServiceFlags flags;

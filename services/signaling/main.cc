@@ -28,6 +28,7 @@ namespace {
 std::string Err(const absl::Status& s) { return std::string(s.message()); }
 
 int Main(int argc, char** argv) {
+  util::DisableMutexDeadlockDetection();
   util::BlockShutdownSignals();
   CLI::App app("The Leerplichtwet rules over the event topics; serves LeerplichtService.", "inbeeld-signaling");
   util::ServiceFlags flags;

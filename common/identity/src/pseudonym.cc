@@ -1,9 +1,11 @@
 #include "inbeeld/identity/pseudonym.h"
 
-#include <openssl/core_names.h>
+#include <cstring>
+#include <memory>
+
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/params.h>
 #include <openssl/sha.h>
 
 #include "absl/strings/escaping.h"
@@ -39,46 +41,88 @@ std::string Sha256Hex(std::string_view data) {
   return ToHex(out, len);
 }
 
+// HMAC-SHA256 (RFC 2104) from two SHA-256 states keyed once: the inner one has
+// absorbed key XOR ipad, the outer one key XOR opad. A call copies each into a
+// context of its thread and absorbs the data, then the inner digest: two
+// compressions and no allocation. (A copy of an EVP_MAC context allocates and
+// wipes several objects per call: ~1.0 µs against ~0.35 µs.)
 class Pseudonymizer::KeyedHmac {
  public:
-  // Never fails: without a keyed context Hex falls back to the one-shot HMAC.
+  // Never fails: without keyed states Hex falls back to the one-shot HMAC.
   static std::shared_ptr<const KeyedHmac> Create(std::string secret) {
     auto h = std::shared_ptr<KeyedHmac>(new KeyedHmac(std::move(secret)));
-    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    if (mac != nullptr) {
-      h->keyed_ = EVP_MAC_CTX_new(mac);
-      EVP_MAC_free(mac);  // the context holds its own reference
-    }
-    char digest[] = "SHA256";
-    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                                 OSSL_PARAM_construct_end()};
-    if (h->keyed_ != nullptr &&
-        EVP_MAC_init(h->keyed_, reinterpret_cast<const unsigned char*>(h->secret_.data()), h->secret_.size(),
-                     params) != 1) {
-      EVP_MAC_CTX_free(h->keyed_);
-      h->keyed_ = nullptr;  // HmacSha256Hex below: slower, the same pseudonyms
+    if (!h->Key()) {
+      EVP_MD_CTX_free(h->inner_);
+      EVP_MD_CTX_free(h->outer_);
+      h->inner_ = h->outer_ = nullptr;  // HmacSha256Hex below: slower, the same pseudonyms
     }
     return std::shared_ptr<const KeyedHmac>(std::move(h));
   }
-  ~KeyedHmac() { EVP_MAC_CTX_free(keyed_); }
+  ~KeyedHmac() {
+    EVP_MD_CTX_free(inner_);
+    EVP_MD_CTX_free(outer_);
+    EVP_MD_free(sha256_);
+  }
   KeyedHmac(const KeyedHmac&) = delete;
   KeyedHmac& operator=(const KeyedHmac&) = delete;
 
   std::string Hex(std::string_view data) const {
-    EVP_MAC_CTX* c = keyed_ != nullptr ? EVP_MAC_CTX_dup(keyed_) : nullptr;
-    unsigned char out[EVP_MAX_MD_SIZE];
-    size_t len = 0;
-    const bool ok = c != nullptr &&
-                    EVP_MAC_update(c, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
-                    EVP_MAC_final(c, out, &len, sizeof(out)) == 1;
-    EVP_MAC_CTX_free(c);
-    return ok ? ToHex(out, len) : HmacSha256Hex(secret_, data);
+    if (inner_ != nullptr) {
+      // One work context per thread, reused: the keyed states are only read.
+      thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> work(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+      unsigned char inner[EVP_MAX_MD_SIZE];
+      unsigned char out[EVP_MAX_MD_SIZE];
+      unsigned int inner_len = 0;
+      unsigned int len = 0;
+      EVP_MD_CTX* w = work.get();
+      if (w != nullptr && EVP_MD_CTX_copy_ex(w, inner_) == 1 && EVP_DigestUpdate(w, data.data(), data.size()) == 1 &&
+          EVP_DigestFinal_ex(w, inner, &inner_len) == 1 && EVP_MD_CTX_copy_ex(w, outer_) == 1 &&
+          EVP_DigestUpdate(w, inner, inner_len) == 1 && EVP_DigestFinal_ex(w, out, &len) == 1) {
+        return ToHex(out, len);
+      }
+    }
+    return HmacSha256Hex(secret_, data);
   }
 
  private:
-  explicit KeyedHmac(std::string secret) : secret_(std::move(secret)) {}
+  static constexpr size_t kBlock = 64;  // SHA-256's block size
+
+  explicit KeyedHmac(std::string secret)
+      : secret_(std::move(secret)),
+        sha256_(EVP_MD_fetch(nullptr, "SHA256", nullptr)),
+        inner_(EVP_MD_CTX_new()),
+        outer_(EVP_MD_CTX_new()) {}
+
+  // Absorbs the key pads into inner_ and outer_ (RFC 2104: a key longer than a
+  // block is hashed first, a shorter one padded with zeros).
+  bool Key() {
+    if (sha256_ == nullptr || inner_ == nullptr || outer_ == nullptr) return false;
+    unsigned char key[kBlock] = {};
+    if (secret_.size() > kBlock) {
+      unsigned int len = 0;
+      if (EVP_Digest(secret_.data(), secret_.size(), key, &len, sha256_, nullptr) != 1) return false;
+    } else {
+      std::memcpy(key, secret_.data(), secret_.size());
+    }
+    unsigned char ipad[kBlock];
+    unsigned char opad[kBlock];
+    for (size_t i = 0; i < kBlock; ++i) {
+      ipad[i] = key[i] ^ 0x36;
+      opad[i] = key[i] ^ 0x5c;
+    }
+    const bool ok = EVP_DigestInit_ex(inner_, sha256_, nullptr) == 1 &&
+                    EVP_DigestUpdate(inner_, ipad, kBlock) == 1 &&
+                    EVP_DigestInit_ex(outer_, sha256_, nullptr) == 1 && EVP_DigestUpdate(outer_, opad, kBlock) == 1;
+    OPENSSL_cleanse(key, sizeof(key));
+    OPENSSL_cleanse(ipad, sizeof(ipad));
+    OPENSSL_cleanse(opad, sizeof(opad));
+    return ok;
+  }
+
   std::string secret_;
-  EVP_MAC_CTX* keyed_ = nullptr;  // keyed with secret_; only duplicated after Create
+  EVP_MD* sha256_;
+  EVP_MD_CTX* inner_;  // keyed; only copied after Create
+  EVP_MD_CTX* outer_;
 };
 
 absl::StatusOr<Pseudonymizer> Pseudonymizer::Create(std::string secret) {

@@ -67,6 +67,31 @@ TEST(PseudonymTest, PseudonymIsTheHmacOfTheIdentityKeyForCopiesAndConcurrentCall
   EXPECT_EQ(wrong.load(), 0);
 }
 
+// The keyed states follow RFC 2104 for every secret length: padded below the
+// block size (64 bytes), hashed first above it.
+TEST(PseudonymTest, KeyedHmacEqualsOneShotHmacForSecretsAroundTheBlockSize) {
+  for (size_t secret_len : {16u, 32u, 63u, 64u, 65u, 131u, 300u}) {
+    std::string secret;
+    for (size_t i = 0; i < secret_len; ++i) secret.push_back(static_cast<char>('!' + (i * 37) % 90));
+    auto p = Pseudonymizer::Create(secret);
+    ASSERT_TRUE(p.ok());
+    for (size_t data_len = 0; data_len <= 130; ++data_len) {
+      const std::string data(data_len, static_cast<char>('a' + data_len % 26));
+      ASSERT_EQ(p->OfKey(data), HmacSha256Hex(secret, data)) << "secret " << secret_len << ", data " << data_len;
+    }
+  }
+}
+
+TEST(PseudonymTest, KeyedHmacMatchesRfc4231Vectors) {
+  // Test case 4 (a 25-byte key) and test case 6 (131 bytes: hashed first).
+  std::string key4;
+  for (int i = 1; i <= 25; ++i) key4.push_back(static_cast<char>(i));
+  EXPECT_EQ(Pseudonymizer::Create(key4)->OfKey(std::string(50, '\xcd')),
+            "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+  EXPECT_EQ(Pseudonymizer::Create(std::string(131, '\xaa'))->OfKey("Test Using Larger Than Block-Size Key - Hash Key First"),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
 TEST(PseudonymTest, Sha256MatchesFips180Vectors) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

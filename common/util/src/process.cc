@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "inbeeld/util/log.h"
 
 namespace inbeeld::util {
@@ -25,6 +26,10 @@ sigset_t ShutdownSet() {
 void BlockShutdownSignals() {
   sigset_t set = ShutdownSet();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void DisableMutexDeadlockDetection() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 int WaitForShutdownSignal(absl::Duration timeout) {

@@ -7,9 +7,8 @@ DedupWindow::Claim DedupWindow::TryClaim(const std::string& key, const std::stri
   absl::MutexLock lock(&mu_);
   const absl::Time deadline = absl::Now() + wait;
   while (true) {
-    auto it = entries_.find(key);
-    if (it == entries_.end()) {
-      entries_[key] = Entry{fingerprint, false};
+    auto [it, inserted] = entries_.try_emplace(key, Entry{fingerprint, false});  // one lookup for both
+    if (inserted) {
       order_.push_back(key);
       EvictLocked();
       return Claim::kNew;
@@ -53,7 +52,7 @@ size_t DedupWindow::size() const {
 
 void DedupWindow::EvictLocked() {
   while (order_.size() > capacity_) {
-    const std::string oldest = order_.front();
+    const std::string oldest = std::move(order_.front());
     order_.pop_front();
     auto it = entries_.find(oldest);
     // Never forget a request still in flight.

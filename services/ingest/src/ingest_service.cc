@@ -1,5 +1,6 @@
 #include "inbeeld/ingest/ingest_service.h"
 
+#include <atomic>
 #include <future>
 #include <optional>
 #include <vector>
@@ -232,6 +233,66 @@ grpc::Status CompleteProduce(const Claimed& c, const absl::StatusOr<kafka::Deliv
 // the producer queue one stream can take.
 constexpr size_t kMaxBatchInFlight = 1000;
 
+// Kafka's answer for one produced item, and when it came (produce latency).
+struct Acked {
+  kafka::DeliveryReport report;
+  absl::Time at;  // wall time
+};
+
+// The acknowledgements of the items one MeldBatch has in flight, at most
+// kMaxBatchInFlight: the delivery callbacks (the producer's poller thread) fill
+// the slots, the handler waits on each slot under one mutex. A promise and
+// future per item cost four allocations and a condition variable each; this
+// costs none per item. Counted by hand so that a callback is two words (kept
+// inside std::function without an allocation) and so that an item acknowledged
+// after its deadline, when MeldBatch may have returned, still finds its slot.
+class AckWindow {
+ public:
+  // The handler's reference; the window takes kMaxBatchInFlight items.
+  static AckWindow* New() { return new AckWindow(); }
+
+  bool Full() const { return reserved_ == kMaxBatchInFlight; }
+
+  // The slot for the next record to produce, with a reference for its
+  // callback (Deliver drops it; Forget when the record was never enqueued).
+  // Only the handler reserves; the slots never move (reserved up front).
+  size_t Reserve() {
+    refs_.fetch_add(1, std::memory_order_relaxed);
+    return reserved_++;
+  }
+
+  // The delivery callback of `slot`: runs once per enqueued record.
+  void Deliver(size_t slot, const kafka::DeliveryReport& report) {
+    const absl::Time at = absl::Now();
+    {
+      absl::MutexLock lock(&mu_);
+      slots_[slot].emplace(Acked{report, at});
+    }
+    Unref();
+  }
+  void Forget() { Unref(); }
+
+  // Kafka's answer for `slot`, or nullopt when none came before `deadline`.
+  std::optional<Acked> Wait(size_t slot, absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    std::optional<Acked>* s = &slots_[slot];
+    mu_.AwaitWithDeadline(absl::Condition(+[](std::optional<Acked>* a) { return a->has_value(); }, s), deadline);
+    return std::move(*s);
+  }
+
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ private:
+  AckWindow() : slots_(kMaxBatchInFlight) {}
+
+  std::atomic<int> refs_{1};
+  size_t reserved_ = 0;  // the handler's alone
+  absl::Mutex mu_;
+  std::vector<std::optional<Acked>> slots_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace
 
 IngestService::IngestService(kafka::Producer& producer, const identity::Pseudonymizer& pseudonymizer,
@@ -312,19 +373,16 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
   // trip and linger.ms per window instead of per item. The response is sent
   // only after every item's answer is known, so an accepted item is always
   // stored (ack before answer).
-  struct Acked {
-    kafka::DeliveryReport report;
-    absl::Time at;  // wall time of the acknowledgement (produce latency)
-  };
   struct InFlight {
     v1::ItemAntwoord* item;  // elements of a repeated field keep their address
     Claimed claimed;
-    std::future<Acked> acked;
+    size_t slot;              // in `window`
     absl::Time deadline;      // by the service clock, as for a unary request
     absl::Time produced_at;   // wall time
   };
   std::vector<InFlight> inflight;
   absl::flat_hash_set<std::string> inflight_ids;
+  AckWindow* window = nullptr;  // the items of `inflight`; a new one after each drain
 
   auto answer = [resp](v1::ItemAntwoord* item, const grpc::Status& st, const v1::Event* event) {
     item->set_code(st.error_code());
@@ -349,14 +407,13 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
           absl::UnavailableError("kafka did not acknowledge the record in time");
       absl::Duration latency = absl::ZeroDuration();
       const absl::Duration left = std::max(f.deadline - clock_.Now(), absl::Milliseconds(1));
-      if (f.acked.wait_for(absl::ToChronoMilliseconds(left)) == std::future_status::ready) {
-        Acked a = f.acked.get();
-        latency = a.at - f.produced_at;
-        if (a.report.status.ok()) {
-          if (options_.backlog != nullptr) options_.backlog->Produced(a.report, f.claimed.bytes);
-          report = std::move(a.report);
+      if (std::optional<Acked> a = window->Wait(f.slot, absl::Now() + left)) {
+        latency = a->at - f.produced_at;
+        if (a->report.status.ok()) {
+          if (options_.backlog != nullptr) options_.backlog->Produced(a->report, f.claimed.bytes);
+          report = std::move(a->report);
         } else {
-          report = a.report.status;
+          report = a->report.status;
         }
       }
       answer(f.item, CompleteProduce(f.claimed, report, latency, dedup_), nullptr);
@@ -364,6 +421,8 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
     }
     inflight.clear();
     inflight_ids.clear();
+    if (window != nullptr) window->Unref();  // callbacks still due keep it alive
+    window = nullptr;
   };
 
   grpc::Status result = grpc::Status::OK;
@@ -394,22 +453,25 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
       answer(item, st, &event);
       Metrics().inflight.Decrement();
     } else {
-      auto promise = std::make_shared<std::promise<Acked>>();
-      InFlight f{item, std::move(*claimed), promise->get_future(), deadline, absl::Now()};
+      if (window == nullptr) window = AckWindow::New();
+      const size_t slot = window->Reserve();
+      InFlight f{item, std::move(*claimed), slot, deadline, absl::Now()};
       // The callback may outlive this call (an item that timed out): it
-      // touches only the shared promise.
-      absl::Status enqueued = producer_.Produce(f.claimed.record, [promise](const kafka::DeliveryReport& r) {
-        promise->set_value(Acked{r, absl::Now()});
-      });
+      // holds a reference to the window.
+      absl::Status enqueued =
+          producer_.Produce(f.claimed.record, [w = window, slot](const kafka::DeliveryReport& r) {
+            w->Deliver(slot, r);
+          });
       f.claimed.record = kafka::OutRecord();  // librdkafka holds its own copy
       if (!enqueued.ok()) {
+        window->Forget();  // no callback will come
         answer(item, CompleteProduce(f.claimed, enqueued, absl::ZeroDuration(), dedup_), nullptr);
         Metrics().inflight.Decrement();
       } else {
         inflight_ids.insert(f.claimed.ce_id);
         inflight.push_back(std::move(f));
-        if (inflight.size() >= kMaxBatchInFlight) drain();
       }
+      if (window->Full()) drain();
     }
     if (ctx->IsCancelled()) {
       result = grpc::Status(grpc::CANCELLED, "client cancelled the batch");

@@ -4,6 +4,7 @@
 #include <memory>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "google/rpc/error_details.pb.h"
@@ -176,15 +177,30 @@ namespace {
 // Holds every delivery report until `gate` records are waiting, then
 // acknowledges them all; the n-th record (1-based, `fail_nth`) fails. A batch
 // that waits for each acknowledgement before producing the next item never
-// opens the gate.
+// opens the gate. The `refuse_nth` record is refused at once (never enqueued,
+// no callback), as librdkafka refuses a record when its queue is full.
 class GatedProducer final : public kafka::Producer {
  public:
-  GatedProducer(size_t gate, size_t fail_nth) : gate_(gate), fail_nth_(fail_nth) {}
+  GatedProducer(size_t gate, size_t fail_nth, size_t refuse_nth = 0)
+      : gate_(gate), fail_nth_(fail_nth), refuse_nth_(refuse_nth) {}
+
+  // Acknowledges the records still held back (the gate not reached); from
+  // here on every record is acknowledged at once.
+  void ReleaseAll() {
+    std::vector<std::pair<std::function<void(const kafka::DeliveryReport&)>, kafka::DeliveryReport>> ready;
+    {
+      absl::MutexLock lock(&mu_);
+      ready.swap(waiting_);
+      gate_ = 1;
+    }
+    for (auto& [fn, report] : ready) fn(report);
+  }
 
   absl::Status Produce(const kafka::OutRecord& record, std::function<void(const kafka::DeliveryReport&)> cb) override {
     std::vector<std::pair<std::function<void(const kafka::DeliveryReport&)>, kafka::DeliveryReport>> ready;
     {
       absl::MutexLock lock(&mu_);
+      if (++attempts_ == refuse_nth_) return absl::ResourceExhaustedError("kafka produce: queue full");
       kafka::DeliveryReport report{absl::OkStatus(), record.topic, 0, static_cast<int64_t>(produced_)};
       if (++produced_ == fail_nth_) report.status = absl::InternalError("broker refused the record");
       if (report.status.ok()) keys.push_back(record.key);
@@ -212,8 +228,10 @@ class GatedProducer final : public kafka::Producer {
 
  private:
   absl::Mutex mu_;
-  const size_t gate_;
+  size_t gate_ ABSL_GUARDED_BY(mu_);
   const size_t fail_nth_;
+  const size_t refuse_nth_;
+  size_t attempts_ = 0;
   size_t produced_ = 0;
   std::vector<std::pair<std::function<void(const kafka::DeliveryReport&)>, kafka::DeliveryReport>> waiting_;
 };
@@ -296,6 +314,52 @@ TEST_F(MeldBatchTest, EachItemGetsItsOwnAnswerAndAFailedItemCanBeRetried) {
   EXPECT_EQ(retry.items(0).code(), grpc::OK);
   EXPECT_FALSE(retry.items(0).antwoord().duplicate());
   EXPECT_EQ(producer.keys.size(), 3u);
+}
+
+std::vector<v1::Event> BatchEvents(const std::string& prefix, int n) {
+  std::vector<v1::Event> events;
+  for (int i = 0; i < n; ++i) events.push_back(BatchEvent(absl::StrCat(prefix, i)));
+  return events;
+}
+
+TEST_F(MeldBatchTest, ABatchLongerThanOneWindowOfAcknowledgementsIsAnsweredWhole) {
+  // 2,500 items: three windows of at most 1,000 items in flight. Kafka
+  // refuses the 1,000th at once (never enqueued): the window is full all the
+  // same and the next item opens a new one.
+  GatedProducer producer(/*gate=*/1, /*fail_nth=*/0, /*refuse_nth=*/1000);
+  Start(producer, absl::Seconds(5));
+  v1::BatchAntwoord resp = Send(BatchEvents("w-", 2500));
+  ASSERT_EQ(resp.items_size(), 2500);
+  EXPECT_EQ(resp.accepted(), 2499u);
+  EXPECT_EQ(resp.rejected(), 1u);
+  for (int i = 0; i < 2500; ++i) {
+    EXPECT_EQ(resp.items(i).index(), static_cast<uint32_t>(i));
+    if (i == 999) {
+      EXPECT_EQ(resp.items(i).code(), grpc::RESOURCE_EXHAUSTED) << resp.items(i).message();
+    } else {
+      ASSERT_EQ(resp.items(i).code(), grpc::OK) << i << ": " << resp.items(i).message();
+    }
+  }
+  EXPECT_EQ(producer.keys.size(), 2499u);
+}
+
+TEST_F(MeldBatchTest, AnAcknowledgementAfterTheAnswerReachesNothingFreed) {
+  // Kafka holds the records past the produce timeout: the items are answered
+  // UNAVAILABLE (the client retries with the same ids), and the late delivery
+  // reports, after MeldBatch returned, still find the window they write to
+  // (the sanitizer build sees a use after free otherwise).
+  GatedProducer producer(/*gate=*/1000000, /*fail_nth=*/0);
+  Start(producer, absl::Milliseconds(50));
+  v1::BatchAntwoord resp = Send(BatchEvents("l-", 3));
+  ASSERT_EQ(resp.items_size(), 3);
+  EXPECT_EQ(resp.rejected(), 3u);
+  for (const auto& item : resp.items()) EXPECT_EQ(item.code(), grpc::UNAVAILABLE) << item.message();
+  producer.ReleaseAll();
+  // Their claims were released: the retry is produced anew, not a duplicate.
+  v1::BatchAntwoord retry = Send(BatchEvents("l-", 3));
+  EXPECT_EQ(retry.accepted(), 3u);
+  for (const auto& item : retry.items()) EXPECT_FALSE(item.antwoord().duplicate());
+  EXPECT_EQ(producer.keys.size(), 6u);  // the late three and the retried three
 }
 
 TEST_F(MeldBatchTest, ARepeatInTheSameBatchIsADuplicateNotBusy) {

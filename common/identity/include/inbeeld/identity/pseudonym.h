@@ -32,9 +32,9 @@ class Pseudonymizer {
 
  private:
   // HMAC keyed with the secret once (OpenSSL's one-shot HMAC() fetches the
-  // algorithm and derives the key pads on every call: ~2.8 µs against ~0.8 µs
-  // for a copy of the keyed context). Shared, read-only after Create: copies
-  // of a Pseudonymizer and concurrent callers only read it.
+  // algorithm and derives the key pads on every call: ~2.8 µs against
+  // ~0.35 µs for copies of the keyed SHA-256 states). Shared, read-only after
+  // Create: copies of a Pseudonymizer and concurrent callers only read it.
   class KeyedHmac;
   explicit Pseudonymizer(std::shared_ptr<const KeyedHmac> hmac) : hmac_(std::move(hmac)) {}
   std::shared_ptr<const KeyedHmac> hmac_;
