@@ -238,6 +238,15 @@ void SignalingService::OnAssign(const std::vector<kafka::TopicPartition>& parts)
       AdjustGauges("", false, false, j, 1);
     });
     Metrics().jongeren.Increment(static_cast<double>(count));
+    // Tell the group what the store holds (committed at the end of this
+    // loop, RunOnce). A commit is asynchronous and fails during a rebalance;
+    // an instance that keeps its partitions and gets no new input would
+    // otherwise leave the group's offsets behind for good: a backlog on the
+    // lag dashboards and in ingest's holdback that is not there.
+    for (std::string_view topic : kafka::kEventTopics) {
+      const kafka::TopicPartition tp{std::string(topic), p};
+      if (std::optional<int64_t> next = store_.GetOffset(tp)) lag_offsets_[tp] = *next;
+    }
   }
   util::LogInfo("partitions assigned", {{"partitions", absl::StrJoin(fresh, ",")}});
   absl::MutexLock lock(&mu_);

@@ -4,9 +4,11 @@
 #include <fstream>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "child_process.h"
 #include "gtest/gtest.h"
 #include "inbeeld/events/event_record.h"
+#include "inbeeld/kafka/backlog.h"
 #include "inbeeld/kafka/embedded_cluster.h"
 #include "inbeeld/kafka/topics.h"
 #include "inbeeld/util/dates.h"
@@ -52,14 +54,14 @@ class SignalingServiceTest : public testing::Test {
 
   // Runs a service instance over `store_dir` for `iterations` loops after it
   // got its partitions.
-  void RunService(const std::string& store_dir, int iterations) {
+  void RunService(const std::string& store_dir, int iterations, const std::string& group = "sig-test") {
     auto store = SignalingStore::Open(store_dir, false);
     ASSERT_TRUE(store.ok());
     SignalingOptions opts;
     opts.tick = absl::Milliseconds(50);
     FileDateSource dates(date_file_);
     SignalingService service(**store, *producer_, pseudo_, dates, kopts_, opts);
-    auto consumer = kafka::Consumer::Create(service.ConsumerOptionsFor("sig-test"));
+    auto consumer = kafka::Consumer::Create(service.ConsumerOptionsFor(group));
     ASSERT_TRUE(consumer.ok());
     // The mock's group join takes a few seconds: wait for the assignment, then
     // give the loop its iterations.
@@ -125,6 +127,40 @@ TEST_F(SignalingServiceTest, TimerFiresOnTheDateAndRestartDoesNotRepeatOrLose) {
   RunService(store_dir, 20);
   EXPECT_EQ(ReadAll(std::string(kafka::kTopicSignalen)).size(), 1u);
   EXPECT_EQ(ReadAll(kafka::DlqTopic(kafka::kTopicInschrijvingsmutaties)).size(), 2u);
+}
+
+TEST_F(SignalingServiceTest, OnAssignmentTheGroupIsToldWhatTheStoreHoldsWithoutNewInput) {
+  for (int i = 0; i < 6; ++i) {
+    Produce(events::Encode(Uitschrijving(std::to_string(111222333 + i * 9), absl::StrCat("o", i), "2024-03-01"),
+                           pseudo_, absl::Now()));
+  }
+  const std::string store_dir = dir_.File("store");
+  RunService(store_dir, 20);
+  // A commit lost in a rebalance (asynchronous, refused while the group
+  // rebalances), modelled by a group that never got one: the same store under
+  // another group, and no new input to commit after.
+  RunService(store_dir, 5, "sig-test-lost");
+  kafka::BacklogOptions bo;
+  bo.kafka = kopts_;
+  bo.group_id = "sig-test-lost";
+  for (std::string_view t : kafka::kEventTopics) bo.topics.emplace_back(t);
+  bo.refresh = absl::Milliseconds(100);
+  auto monitor = kafka::BacklogMonitor::Start(bo);
+  ASSERT_TRUE(monitor.ok()) << monitor.status();
+  int64_t produced = 0;
+  int64_t backlog = -1;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline && (produced != 6 || backlog != 0)) {
+    absl::SleepFor(absl::Milliseconds(200));
+    produced = 0;
+    backlog = 0;
+    for (const auto& [tp, b] : (*monitor)->Snapshot()) {
+      produced += b.end;
+      backlog += b.records();
+    }
+  }
+  EXPECT_EQ(produced, 6);
+  EXPECT_EQ(backlog, 0) << "the group's offsets stay behind what the store processed";
 }
 
 TEST_F(SignalingServiceTest, AnotherInstanceRestoresThePartitionFromTheChangelog) {
