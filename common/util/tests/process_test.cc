@@ -37,8 +37,8 @@ TEST(ProcessDeathTest, AServiceRunsWithoutTheMutexDeadlockDetector) {
 }
 
 TEST(ProcessDeathTest, TestsKeepTheDetectorThatTheServicesTurnOff) {
-  // The reason the services turn it off: Debian's Abseil has it on, and then
-  // it is consulted on every lock (this is what it costs to be caught).
+  // Debian's Abseil has the detector on by default (the reason the services
+  // turn it off): the same inversion aborts a test binary.
   EXPECT_DEATH(LockInBothOrders(), "Potential Mutex deadlock");
 }
 

@@ -1,7 +1,6 @@
 #include "inbeeld/ingest/ingest_service.h"
 
 #include <atomic>
-#include <future>
 #include <optional>
 #include <vector>
 
