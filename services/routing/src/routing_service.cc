@@ -114,6 +114,9 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
                    {"start_offset", offset->has_value() ? absl::StrCat(**offset) : "0 (nothing stored)"}});
     return *offset;
   };
+  consumer_options.on_assign = [self](const std::vector<kafka::TopicPartition>& partitions) {
+    self->OnAssign(partitions);
+  };
   consumer_options.on_revoke = [self](const std::vector<kafka::TopicPartition>& partitions) {
     self->OnRevoke(partitions);
   };
@@ -123,6 +126,18 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
   self->consumer_ = *std::move(consumer);
   self->RefreshInfo(self->bron_());
   return service;
+}
+
+void RoutingService::OnAssign(const std::vector<kafka::TopicPartition>& partitions) {
+  // Tell the group what the store holds (committed at the end of the loop,
+  // CommitGroupOffsets). A group commit is asynchronous and refused during a
+  // rebalance; an instance that keeps its partitions and gets no new input
+  // would otherwise leave the group's offsets behind for good: a backlog on
+  // the lag dashboards and for `wait-consumed` that is not there.
+  for (const kafka::TopicPartition& tp : partitions) {
+    absl::StatusOr<std::optional<int64_t>> next = store_.NextOffset(tp);
+    if (next.ok() && next->has_value()) lag_offsets_[tp] = **next;
+  }
 }
 
 void RoutingService::OnRevoke(const std::vector<kafka::TopicPartition>& partitions) {

@@ -580,6 +580,46 @@ TEST_F(RoutingServiceTest, IdleRoutingHasCommittedItsGroupOffsetsToTheEnd) {
   EXPECT_TRUE(service->Stop().ok());
 }
 
+// A group commit refused during a rebalance (asynchronous), modelled by a
+// group that never got one: the same store under another group and no new
+// input. On assignment routing tells the group what its store holds.
+TEST_F(RoutingServiceTest, OnAssignmentTheGroupIsToldWhatTheStoreHoldsWithoutNewInput) {
+  for (const char* id : {"h1", "h2", "h3"}) Produce(MakeSignaal(id, v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0363"));
+  {
+    auto service = NewService(*store_);
+    ASSERT_NE(service, nullptr);
+    RunUntilCommitted(*service, 3);
+    EXPECT_TRUE(service->Stop().ok());
+  }
+  const std::string lost_group = "routing-test-lost";
+  auto service = NewService(*store_, [&](RoutingServiceOptions& o) { o.group_id = lost_group; });
+  ASSERT_NE(service, nullptr);
+  kafka::BacklogOptions bo;
+  bo.kafka = Client();
+  bo.group_id = lost_group;
+  bo.topics = {std::string(kafka::kTopicSignalen)};
+  bo.refresh = absl::Milliseconds(100);
+  auto monitor = kafka::BacklogMonitor::Start(bo);
+  ASSERT_TRUE(monitor.ok()) << monitor.status();
+  // The loop runs on (it joins the group, is assigned, finds nothing new).
+  int64_t backlog = -1, end = 0;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(15); absl::Now() < deadline;) {
+    auto idle = service->RunBatch();
+    ASSERT_TRUE(idle.ok()) << idle.status();
+    EXPECT_EQ(*idle, 0) << "the store's offsets are where this instance starts";
+    backlog = 0;
+    end = 0;
+    for (const auto& [tp, b] : (*monitor)->Snapshot()) {
+      backlog += b.records();
+      end += b.end;
+    }
+    if (end == 3 && backlog == 0) break;
+  }
+  EXPECT_EQ(end, 3);
+  EXPECT_EQ(backlog, 0) << "the group's offsets stay behind what the store routed";
+  EXPECT_TRUE(service->Stop().ok());
+}
+
 // The binary's process contract (TEAM.md): ready file, routing, SIGTERM → exit 0.
 TEST_F(RoutingServiceTest, BinaryRoutesAndStopsCleanly) {
   const fs::path ready = dir_ / "ready.json";

@@ -150,6 +150,7 @@ class RoutingService {
   absl::Status ProduceAndFlush(const std::vector<kafka::OutRecord>& records);
   kafka::OutRecord DeadLetter(const kafka::InRecord& record, std::string_view error) const;
   void RefreshInfo(const std::shared_ptr<const OrganisatieTabel>& tabel);
+  void OnAssign(const std::vector<kafka::TopicPartition>& partitions);
   void OnRevoke(const std::vector<kafka::TopicPartition>& partitions);
 
   const RoutingServiceOptions options_;
@@ -169,8 +170,8 @@ class RoutingService {
   // The first failure: the loop stops; the restart repeats every
   // uncommitted batch from the stored offsets.
   absl::Status failure_;
-  // Committed to the store, not yet told to the group (lag metrics only;
-  // not from inside the revoke hook).
+  // Committed to the store (or found there on assignment), not yet told to
+  // the group (lag metrics only; not from inside the rebalance hooks).
   std::map<kafka::TopicPartition, int64_t> lag_offsets_;
 
   std::atomic<bool> stop_{false};
