@@ -109,10 +109,16 @@ InRecord ToInRecord(RdKafka::Message& msg) {
   if (msg.key()) r.key = *msg.key();
   if (msg.payload()) r.value.assign(static_cast<const char*>(msg.payload()), msg.len());
   r.timestamp_ms = msg.timestamp().timestamp;
-  if (RdKafka::Headers* h = msg.headers()) {
-    for (const auto& hdr : h->get_all()) {
-      r.headers.push_back(
-          {hdr.key(), hdr.value() ? std::string(static_cast<const char*>(hdr.value()), hdr.value_size()) : ""});
+  // Through the C API: the C++ wrapper's get_all() copies every header into
+  // a vector of its own first (two more allocations per header).
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(msg.c_ptr(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr) {
+    r.headers.reserve(rd_kafka_header_cnt(headers));
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      r.headers.push_back({name, value != nullptr ? std::string(static_cast<const char*>(value), size) : ""});
     }
   }
   return r;

@@ -71,6 +71,36 @@ TEST_F(KafkaTest, ProducedRecordsAreConsumedWithKeysHeadersAndPartitions) {
   (*consumer)->Close();
 }
 
+// Every header comes back, in order, byte for byte: repeated names, an empty
+// value, a value with a NUL byte (CloudEvents headers, DLQ headers).
+TEST_F(KafkaTest, HeadersArriveInOrderWithTheirBytes) {
+  auto producer = Producer::Create(Options());
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  const Headers headers = {{"ce_id", "a-1"},
+                           {"empty", ""},
+                           {"binary", std::string("x\0y\xff", 4)},
+                           {"ce_id", "a-2"},
+                           {"inbeeld_dlq_error", std::string(300, 'e')}};
+  auto report = (*producer)->ProduceSync({"t", 2, "k", "v", headers}, absl::Seconds(10));
+  ASSERT_TRUE(report.ok()) << report.status();
+  ConsumerOptions co;
+  co.bootstrap_servers = cluster_->bootstrap_servers();
+  co.group_id = "headers";
+  co.topics = {"t"};
+  auto consumer = Consumer::Create(co);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  std::optional<InRecord> got;
+  for (int i = 0; i < 300 && !got; ++i) {
+    auto r = (*consumer)->Poll(absl::Milliseconds(100));
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (r->has_value()) got = **r;
+  }
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->headers, headers);
+  EXPECT_EQ(FindHeader(got->headers, "ce_id"), "a-1");
+  (*consumer)->Close();
+}
+
 // On Apache Kafka, Debian's librdkafka 2.0.2 idempotent producer turned fatal after a leader was killed ("out of
 // order sequence number": tests/kafka failover pipeline) and refused every record after: the service had to be
 // restarted. The producer now replaces itself; a record in the fatal producer fails with ABORTED (produce again).

@@ -1,6 +1,7 @@
 #include "inbeeld/storage/rocksdb_options.h"
 
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/table.h>
 
 namespace inbeeld::storage {
@@ -16,5 +17,7 @@ rocksdb::Options PointLookupOptions() {
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
+
+void DisablePerfCountersOnThisThread() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
 
 }  // namespace inbeeld::storage

@@ -1,6 +1,9 @@
 #include "inbeeld/storage/rocksdb_options.h"
 
+#include <rocksdb/perf_level.h>
 #include <rocksdb/table.h>
+
+#include <thread>
 
 #include "gtest/gtest.h"
 
@@ -18,6 +21,18 @@ TEST(RocksdbOptionsTest, PointLookupsHaveBloomFiltersOnTheMemtableAndEveryTableF
   ASSERT_NE(table, nullptr);
   EXPECT_NE(table->filter_policy, nullptr);
   EXPECT_TRUE(table->whole_key_filtering);
+}
+
+TEST(RocksdbOptionsTest, PerfCountersAreOffOnlyOnTheThreadThatAskedForIt) {
+  rocksdb::PerfLevel loop = rocksdb::PerfLevel::kUninitialized;
+  std::thread([&] {
+    DisablePerfCountersOnThisThread();
+    loop = rocksdb::GetPerfLevel();
+  }).join();
+  EXPECT_EQ(loop, rocksdb::PerfLevel::kDisable);
+  rocksdb::PerfLevel other = rocksdb::PerfLevel::kUninitialized;
+  std::thread([&] { other = rocksdb::GetPerfLevel(); }).join();
+  EXPECT_EQ(other, rocksdb::PerfLevel::kEnableCount) << "RocksDB's default, left alone elsewhere";
 }
 
 }  // namespace

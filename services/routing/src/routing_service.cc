@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "inbeeld/storage/rocksdb_options.h"
 #include "inbeeld/util/log.h"
 
 namespace inbeeld::routing {
@@ -156,6 +157,7 @@ void RoutingService::OnRevoke(const std::vector<kafka::TopicPartition>& partitio
 void RoutingService::Start() {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "routing-loop");
+    storage::DisablePerfCountersOnThisThread();  // the store is used from this thread only
     Loop();
   });
 }
@@ -285,11 +287,11 @@ absl::Status RoutingService::Route(std::vector<kafka::InRecord> batch) {
   absl::flat_hash_set<std::string>& in_batch = routed.routed;
   routed.records = static_cast<int>(batch.size());
 
+  v1::Signaal signaal;  // parsed into again for every record: its strings keep their buffers
   for (const kafka::InRecord& record : batch) {
     int64_t& next = routed.next_offsets[{record.topic, record.partition}];
     next = std::max(next, record.offset + 1);
 
-    v1::Signaal signaal;
     if (!signaal.ParseFromString(record.value)) {
       outputs.push_back(DeadLetter(record, "value is not a serialized inbeeld.v1.Signaal"));
       ++uitkomst.dlq[record.topic];

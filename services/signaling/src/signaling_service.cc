@@ -12,6 +12,7 @@
 #include "inbeeld/kafka/topics.h"
 #include "inbeeld/observability/metric_cache.h"
 #include "inbeeld/observability/metrics.h"
+#include "inbeeld/storage/rocksdb_options.h"
 #include "inbeeld/util/dates.h"
 #include "inbeeld/util/log.h"
 
@@ -415,12 +416,13 @@ void SignalingService::Emit(BatchContext& ctx, const std::vector<v1::Signaal>& s
     out.partition = ctx.jongeren.at(s.pseudoniem()).partition;
     out.key = s.pseudoniem();
     s.SerializeToString(&out.value);
-    out.headers = {{std::string(kafka::kHeaderCeSpecversion), "1.0"},
-                   {std::string(kafka::kHeaderCeId), s.signaal_id()},
-                   {std::string(kafka::kHeaderCeSource), "/inbeeld/signaling"},
-                   {std::string(kafka::kHeaderCeType), "nl.inbeeld.v1.Signaal"},
-                   {std::string(kafka::kHeaderCeTime), ctx.ce_time},
-                   {std::string(kafka::kHeaderContentType), "application/protobuf"}};
+    out.headers.reserve(7);  // one allocation for all of them
+    out.headers.push_back({std::string(kafka::kHeaderCeSpecversion), "1.0"});
+    out.headers.push_back({std::string(kafka::kHeaderCeId), s.signaal_id()});
+    out.headers.push_back({std::string(kafka::kHeaderCeSource), "/inbeeld/signaling"});
+    out.headers.push_back({std::string(kafka::kHeaderCeType), "nl.inbeeld.v1.Signaal"});
+    out.headers.push_back({std::string(kafka::kHeaderCeTime), ctx.ce_time});
+    out.headers.push_back({std::string(kafka::kHeaderContentType), "application/protobuf"});
     if (!ingest_time.empty()) out.headers.push_back({std::string(kafka::kHeaderIngestTime), ingest_time});
     ctx.outputs.push_back(std::move(out));
     Loop().signals.Get(SoortLabelCached(s.soort())).Increment();
@@ -738,6 +740,7 @@ absl::Status SignalingService::RunOnce(kafka::Consumer& consumer) {
 }
 
 absl::Status SignalingService::Run(kafka::Consumer& consumer) {
+  storage::DisablePerfCountersOnThisThread();  // the loop's thread uses the store
   absl::Status s = absl::OkStatus();
   while (s.ok() && !stop_.load()) s = RunOnce(consumer);
   if (s.ok()) s = Drain();
