@@ -199,6 +199,30 @@ class RoutingServiceTest : public ::testing::Test {
     return o;
   }
 
+  // What the lag dashboards see of `group` on the signal topic.
+  std::unique_ptr<kafka::BacklogMonitor> WatchGroup(const std::string& group) const {
+    kafka::BacklogOptions bo;
+    bo.kafka = Client();
+    bo.group_id = group;
+    bo.topics = {std::string(kafka::kTopicSignalen)};
+    bo.refresh = absl::Milliseconds(100);
+    auto monitor = kafka::BacklogMonitor::Start(bo);
+    EXPECT_TRUE(monitor.ok()) << monitor.status();
+    return monitor.ok() ? *std::move(monitor) : nullptr;
+  }
+  struct GroupBacklog {
+    int64_t records = 0;  // end minus the group's committed offsets
+    int64_t end = 0;      // records in the topic
+  };
+  static GroupBacklog SumOf(const kafka::BacklogMonitor& monitor) {
+    GroupBacklog sum;
+    for (const auto& [tp, b] : monitor.Snapshot()) {
+      sum.records += b.records();
+      sum.end += b.end;
+    }
+    return sum;
+  }
+
   std::unique_ptr<RoutingService> NewService(RoutingStore& store,
                                             std::function<void(RoutingServiceOptions&)> adjust = {}) {
     RoutingServiceOptions options;
@@ -557,26 +581,16 @@ TEST_F(RoutingServiceTest, IdleRoutingHasCommittedItsGroupOffsetsToTheEnd) {
   auto idle = service->RunBatch();  // nothing new
   ASSERT_TRUE(idle.ok()) << idle.status();
 
-  kafka::BacklogOptions bo;
-  bo.kafka = Client();
-  bo.group_id = RoutingServiceOptions().group_id;
-  bo.topics = {std::string(kafka::kTopicSignalen)};
-  bo.refresh = absl::Milliseconds(100);
-  auto monitor = kafka::BacklogMonitor::Start(bo);
-  ASSERT_TRUE(monitor.ok()) << monitor.status();
-  int64_t backlog = -1, end = 0;
+  auto monitor = WatchGroup(RoutingServiceOptions().group_id);
+  ASSERT_NE(monitor, nullptr);
+  GroupBacklog seen{.records = -1};
   for (const absl::Time deadline = absl::Now() + absl::Seconds(15); absl::Now() < deadline;) {
     absl::SleepFor(absl::Milliseconds(300));
-    backlog = 0;
-    end = 0;
-    for (const auto& [tp, b] : (*monitor)->Snapshot()) {
-      backlog += b.records();
-      end += b.end;
-    }
-    if (end == 3 && backlog == 0) break;
+    seen = SumOf(*monitor);
+    if (seen.end == 3 && seen.records == 0) break;
   }
-  EXPECT_EQ(end, 3);
-  EXPECT_EQ(backlog, 0) << "routing left records uncommitted in its consumer group";
+  EXPECT_EQ(seen.end, 3);
+  EXPECT_EQ(seen.records, 0) << "routing left records uncommitted in its consumer group";
   EXPECT_TRUE(service->Stop().ok());
 }
 
@@ -594,29 +608,19 @@ TEST_F(RoutingServiceTest, OnAssignmentTheGroupIsToldWhatTheStoreHoldsWithoutNew
   const std::string lost_group = "routing-test-lost";
   auto service = NewService(*store_, [&](RoutingServiceOptions& o) { o.group_id = lost_group; });
   ASSERT_NE(service, nullptr);
-  kafka::BacklogOptions bo;
-  bo.kafka = Client();
-  bo.group_id = lost_group;
-  bo.topics = {std::string(kafka::kTopicSignalen)};
-  bo.refresh = absl::Milliseconds(100);
-  auto monitor = kafka::BacklogMonitor::Start(bo);
-  ASSERT_TRUE(monitor.ok()) << monitor.status();
+  auto monitor = WatchGroup(lost_group);
+  ASSERT_NE(monitor, nullptr);
   // The loop runs on (it joins the group, is assigned, finds nothing new).
-  int64_t backlog = -1, end = 0;
+  GroupBacklog seen{.records = -1};
   for (const absl::Time deadline = absl::Now() + absl::Seconds(15); absl::Now() < deadline;) {
     auto idle = service->RunBatch();
     ASSERT_TRUE(idle.ok()) << idle.status();
     EXPECT_EQ(*idle, 0) << "the store's offsets are where this instance starts";
-    backlog = 0;
-    end = 0;
-    for (const auto& [tp, b] : (*monitor)->Snapshot()) {
-      backlog += b.records();
-      end += b.end;
-    }
-    if (end == 3 && backlog == 0) break;
+    seen = SumOf(*monitor);
+    if (seen.end == 3 && seen.records == 0) break;
   }
-  EXPECT_EQ(end, 3);
-  EXPECT_EQ(backlog, 0) << "the group's offsets stay behind what the store routed";
+  EXPECT_EQ(seen.end, 3);
+  EXPECT_EQ(seen.records, 0) << "the group's offsets stay behind what the store routed";
   EXPECT_TRUE(service->Stop().ok());
 }
 
