@@ -7,6 +7,8 @@
 //   BM_GrpcUnary            MeldVerzuim through a real plaintext gRPC server
 //   BM_GrpcBatch            MeldBatch of 100 events through gRPC
 //   BM_ValidateAndPseudonym identity::Validate + Pseudonymizer::Of (CPU only)
+//   BM_DedupWindow          DedupWindow claim + complete of a new event id in a
+//                           full window of the default size (CPU only)
 // Benchmarks run in registration order; once BM_BareProduceSync/threads:1 ran,
 // the others report `ratio_to_bare` = their events/s divided by its events/s
 // (same process, same cluster, same load).
@@ -28,6 +30,8 @@
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/util/clock.h"
 #include "inbeeld/v1/melding_service.grpc.pb.h"
+#include "absl/strings/str_cat.h"
+#include "inbeeld/ingest/dedup_window.h"
 #include "inbeeld/ingest/ingest_service.h"
 
 namespace inbeeld::ingest {
@@ -236,6 +240,29 @@ void BM_ValidateAndPseudonym(benchmark::State& state) {
   Report(state, n);
 }
 BENCHMARK(BM_ValidateAndPseudonym)->Unit(benchmark::kMicrosecond);
+
+// The dedupe window's part of every event, in a window gone round many times
+// (every claim forgets the oldest id): ids as ingest makes them (events::CeId,
+// 32 hex digits), fingerprints as SHA-256 in hex.
+void BM_DedupWindow(benchmark::State& state) {
+  const size_t capacity = IngestOptions().dedup_capacity;
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < 4 * capacity; ++i) {
+    ids.push_back(identity::Sha256Hex(absl::StrCat("verzuimmelding|05KO|m-", i)).substr(0, 32));
+  }
+  const std::string fingerprint = identity::Sha256Hex("content");
+  DedupWindow window(capacity);
+  size_t i = 0;
+  int64_t n = 0;
+  for (auto _ : state) {
+    const std::string& id = ids[i++ % ids.size()];
+    benchmark::DoNotOptimize(window.TryClaim(id, fingerprint, absl::Seconds(1)));
+    window.Complete(id, true);
+    ++n;
+  }
+  Report(state, n);
+}
+BENCHMARK(BM_DedupWindow)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace inbeeld::ingest

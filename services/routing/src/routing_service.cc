@@ -12,6 +12,9 @@
 namespace inbeeld::routing {
 namespace {
 
+// How many records RunBatch polls between two looks at the batches in flight.
+constexpr size_t kAdvanceEvery = 64;
+
 absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
 
 // Backoff between attempts to produce a batch Kafka did not acknowledge.
@@ -208,10 +211,13 @@ absl::StatusOr<int> RoutingService::RunBatch() {
   };
   pending_.clear();
   const absl::Time deadline = absl::Now() + options_.max_batch_time;
+  bool idle = true;  // the last poll brought nothing (or none yet)
   while (static_cast<int>(pending_.size()) < options_.max_batch_records && !stop_.load()) {
-    // Batches in flight are committed while this one fills (cheap when
-    // nothing was acknowledged yet); the poll then waits only briefly.
-    if (!in_flight_.empty()) {
+    // Batches in flight are committed while this one fills; the poll then
+    // waits only briefly. After an empty poll and every kAdvanceEvery records,
+    // not after every record: each look takes the batches' locks, and
+    // acknowledgements come per produce request, far less often than records.
+    if (!in_flight_.empty() && (idle || pending_.size() % kAdvanceEvery == 0)) {
       absl::StatusOr<int> n = Advance(/*wait=*/false);
       if (!n.ok()) return n.status();
       committed += *n;
@@ -223,7 +229,8 @@ absl::StatusOr<int> RoutingService::RunBatch() {
     if (!record.ok()) return fail(record.status());
     // The revoke hook (inside Poll) drains; its failure ends the loop.
     if (!failure_.ok()) return failure_;
-    if (record->has_value()) pending_.push_back(**std::move(record));
+    idle = !record->has_value();
+    if (!idle) pending_.push_back(**std::move(record));
   }
   if (pending_.empty()) {
     // Nothing new: let the batches in flight finish rather than wait for
@@ -288,9 +295,14 @@ absl::Status RoutingService::Route(std::vector<kafka::InRecord> batch) {
   routed.records = static_cast<int>(batch.size());
 
   v1::Signaal signaal;  // parsed into again for every record: its strings keep their buffers
-  for (const kafka::InRecord& record : batch) {
-    int64_t& next = routed.next_offsets[{record.topic, record.partition}];
-    next = std::max(next, record.offset + 1);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const kafka::InRecord& record = batch[i];
+    // Per partition the offset after its last record: records come in runs
+    // per partition, in offset order, so only a run's last one is looked up.
+    if (i + 1 == batch.size() || batch[i + 1].partition != record.partition || batch[i + 1].topic != record.topic) {
+      int64_t& next = routed.next_offsets[{record.topic, record.partition}];
+      next = std::max(next, record.offset + 1);
+    }
 
     if (!signaal.ParseFromString(record.value)) {
       outputs.push_back(DeadLetter(record, "value is not a serialized inbeeld.v1.Signaal"));

@@ -19,6 +19,9 @@
 namespace inbeeld::signaling {
 namespace {
 
+// How many records RunOnce polls between two looks at the batches in flight.
+constexpr size_t kAdvanceEvery = 64;
+
 struct SignalingMetrics {
   prometheus::Family<prometheus::Counter>& applied =
       prometheus::BuildCounter()
@@ -373,22 +376,21 @@ absl::Status SignalingService::RepairChangelogTail(int32_t partition,
 
 absl::StatusOr<SignalingService::Pending*> SignalingService::Load(BatchContext& ctx, int32_t partition,
                                                                   const std::string& pseudoniem) {
-  auto it = ctx.jongeren.find(pseudoniem);
-  if (it != ctx.jongeren.end()) return &it->second;
+  if (Pending* here = ctx.Find(pseudoniem)) return here;
   // A batch in flight (applied, not yet committed) holds the newest state:
   // this batch continues from it and commits after it.
   for (auto f = in_flight_.rbegin(); f != in_flight_.rend(); ++f) {
-    auto prev = f->ctx->jongeren.find(pseudoniem);
-    if (prev == f->ctx->jongeren.end()) continue;
+    const Pending* prev = f->ctx->Find(pseudoniem);
+    if (prev == nullptr) continue;
     Pending p;
     p.partition = partition;
-    p.jongere = prev->second.jongere;
+    p.jongere = prev->jongere;
     // What that batch put in the wake-up index (Stage ran before it went in flight).
-    p.old_wakeup = prev->second.new_wakeup;
+    p.old_wakeup = prev->new_wakeup;
     p.was_av = p.jongere.HasOpenAbsoluutVerzuim();
     p.was_uit_beeld = p.jongere.IsUitBeeld();
     p.old_gemeente = p.jongere.Woongemeente();
-    return &ctx.jongeren.emplace(pseudoniem, std::move(p)).first->second;
+    return ctx.Add(pseudoniem, std::move(p));
   }
   auto stored = store_.GetJongere(partition, pseudoniem);
   if (!stored.ok()) return stored.status();
@@ -403,17 +405,17 @@ absl::StatusOr<SignalingService::Pending*> SignalingService::Load(BatchContext& 
   } else {
     Metrics().jongeren.Increment();
   }
-  return &ctx.jongeren.emplace(pseudoniem, std::move(p)).first->second;
+  return ctx.Add(pseudoniem, std::move(p));
 }
 
-void SignalingService::Emit(BatchContext& ctx, const std::vector<v1::Signaal>& signals,
+void SignalingService::Emit(BatchContext& ctx, int32_t partition, const std::vector<v1::Signaal>& signals,
                             const std::string& ingest_time) {
   if (!signals.empty() && ctx.ce_time.empty()) ctx.ce_time = events::Rfc3339(absl::Now());
   for (const v1::Signaal& s : signals) {
     kafka::OutRecord out;
     out.topic = std::string(kafka::kTopicSignalen);
     // Same partition as the jongere's events: signalen stays co-partitioned.
-    out.partition = ctx.jongeren.at(s.pseudoniem()).partition;
+    out.partition = partition;
     out.key = s.pseudoniem();
     s.SerializeToString(&out.value);
     out.headers.reserve(7);  // one allocation for all of them
@@ -479,7 +481,7 @@ absl::Status SignalingService::Process(BatchContext& ctx, const kafka::InRecord&
   // Applied as part of the batch (Jongere::ApplyInBatch): what comes out now
   // is the previous event's; the last one's comes with AdvanceBatch.
   Jongere::BatchApply applied = p.jongere.ApplyInBatch(*event, pseudoniem, options_.core);
-  Emit(ctx, applied.signalen, p.ingest_time);
+  Emit(ctx, p.partition, applied.signalen, p.ingest_time);
   const std::string_view kind = EventKind(record);
   if (applied.applied) {
     Loop().applied.Get(kind).Increment();
@@ -495,17 +497,20 @@ absl::Status SignalingService::Process(BatchContext& ctx, const kafka::InRecord&
 
 void SignalingService::AdvanceBatch(BatchContext& ctx, absl::CivilDay horizon) {
   for (auto& [pseudoniem, p] : ctx.jongeren) {
-    Emit(ctx, p.jongere.FinishBatch(horizon, pseudoniem, options_.core), p.ingest_time);
+    Emit(ctx, p.partition, p.jongere.FinishBatch(horizon, pseudoniem, options_.core), p.ingest_time);
   }
 }
 
 absl::Status SignalingService::ProduceAsync(const std::vector<kafka::OutRecord>& records,
                                           const std::shared_ptr<Acks>& acks) {
-  for (const auto& out : records) {
-    {
-      absl::MutexLock lock(&acks->mu);
-      ++acks->outstanding;
-    }
+  // Counted for all at once (one lock, not one per record): a callback can
+  // then never see the count reach zero before the last record is enqueued.
+  {
+    absl::MutexLock lock(&acks->mu);
+    acks->outstanding += records.size();
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
+    const kafka::OutRecord& out = records[i];
     while (true) {
       absl::Status s = producer_.Produce(out, [acks](const kafka::DeliveryReport& report) {
         absl::MutexLock lock(&acks->mu);
@@ -520,7 +525,7 @@ absl::Status SignalingService::ProduceAsync(const std::vector<kafka::OutRecord>&
       if (s.ok()) break;
       if (s.code() != absl::StatusCode::kUnavailable) {
         absl::MutexLock lock(&acks->mu);
-        --acks->outstanding;
+        acks->outstanding -= records.size() - i;  // this one and the rest: never enqueued
         return s;
       }
       // Queue full: the producer's thread drains it as acknowledgements come.
@@ -668,7 +673,7 @@ absl::Status SignalingService::Tick() {
       auto pending = Load(ctx, p, pseudoniem);
       if (!pending.ok()) return pending.status();
       // Finish → Stage asks NextWakeup next: found by the same evaluation.
-      Emit(ctx, (*pending)->jongere.AdvanceWithWakeup(horizon, pseudoniem, options_.core), "");
+      Emit(ctx, p, (*pending)->jongere.AdvanceWithWakeup(horizon, pseudoniem, options_.core), "");
       Metrics().timer_firings.Increment();
     }
     ctx.store.PutHorizon(p, horizon);
@@ -689,17 +694,24 @@ absl::Status SignalingService::RunOnce(kafka::Consumer& consumer) {
   const absl::CivilDay horizon = dates_.Today() - 1;
   const absl::Time deadline = absl::Now() + options_.max_batch_wait;
   std::vector<kafka::InRecord> records;
-  while (static_cast<int>(records.size()) < options_.max_batch_records && absl::Now() < deadline) {
-    // Batches in flight move on while this one fills (cheap when nothing is
-    // acknowledged yet); the poll waits briefly so they are not held up.
-    if (absl::Status s = Advance(/*wait=*/false); !s.ok()) return s;
-    const absl::Duration wait = in_flight_.empty() ? deadline - absl::Now()
-                                                   : std::min(deadline - absl::Now(), absl::Milliseconds(5));
+  bool idle = true;  // the last poll brought nothing (or none yet)
+  for (absl::Time now = absl::Now(); static_cast<int>(records.size()) < options_.max_batch_records && now < deadline;
+       now = absl::Now()) {
+    // Batches in flight move on while this one fills; the poll waits briefly
+    // so they are not held up. After an empty poll and every kAdvanceEvery
+    // records, not after every record: each look takes the batches' locks, and
+    // acknowledgements come per produce request, far less often than records.
+    if (idle || records.size() % kAdvanceEvery == 0) {
+      if (absl::Status s = Advance(/*wait=*/false); !s.ok()) return s;
+    }
+    const absl::Duration wait =
+        in_flight_.empty() ? deadline - now : std::min(deadline - now, absl::Milliseconds(5));
     auto r = consumer.Poll(wait);
     if (!r.ok()) return r.status();
     // The revoke hook (inside Poll) drains; a failure there fails the loop.
     if (!failure_.ok()) return failure_;
-    if (!r->has_value()) {
+    idle = !r->has_value();
+    if (idle) {
       if (in_flight_.empty()) break;
       continue;
     }
@@ -712,7 +724,14 @@ absl::Status SignalingService::RunOnce(kafka::Consumer& consumer) {
     AdvanceBatch(*ctx, horizon);
     Stage(*ctx);
     InFlight batch;
-    for (const auto& r : records) batch.consumed[{r.topic, r.partition}] = r.offset + 1;
+    // Per partition the offset after its last record: records come in runs
+    // per partition, in offset order, so only a run's last one is looked up.
+    for (size_t i = 0; i < records.size(); ++i) {
+      const kafka::InRecord& r = records[i];
+      const bool run_ends = i + 1 == records.size() || records[i + 1].partition != r.partition ||
+                            records[i + 1].topic != r.topic;
+      if (run_ends) batch.consumed[{r.topic, r.partition}] = r.offset + 1;
+    }
     batch.ctx = std::move(ctx);
     batch.acks = std::make_shared<Acks>();
     batch.deadline = absl::Now() + options_.flush_timeout;

@@ -3,21 +3,27 @@
 // client retry gets the first answer and nothing is produced twice. Bounded:
 // the oldest entries are forgotten first; signaling dedupes for good.
 #include <cstddef>
-#include <deque>
-#include <memory>
-#include <optional>
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <deque>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace inbeeld::ingest {
 
+// Every event of a batch passes here twice (claim, complete) under one mutex,
+// so the window allocates nothing once it has gone round: `capacity` slots
+// made up front hold the keys and fingerprints (their strings reuse their
+// buffers), and the index maps a key to its slot by a view into the slot
+// (slots never move: a deque that only grows at the back).
 class DedupWindow {
  public:
-  explicit DedupWindow(size_t capacity) : capacity_(capacity) {}
+  // Remembers the last `capacity` keys (at least 1), and more while more
+  // than that are in flight at once.
+  explicit DedupWindow(size_t capacity);
 
   enum class Claim {
     kNew,        // the caller owns the key now and must call Complete()
@@ -28,23 +34,29 @@ class DedupWindow {
 
   // Claims `key` for a request with the given content fingerprint. When the
   // same key is in flight, waits up to `wait` for it to finish.
-  Claim TryClaim(const std::string& key, const std::string& fingerprint, absl::Duration wait);
+  Claim TryClaim(std::string_view key, std::string_view fingerprint, absl::Duration wait);
   // Completes a claim: on success the key is remembered, on failure released
   // so that a retry is processed anew.
-  void Complete(const std::string& key, bool accepted);
+  void Complete(std::string_view key, bool accepted);
   size_t size() const;
 
  private:
-  struct Entry {
+  enum class State : uint8_t { kFree, kInFlight, kDone };
+  struct Slot {
+    std::string key;
     std::string fingerprint;
-    bool done = false;
+    State state = State::kFree;
   };
-  void EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The slot for a new key: the next one in insertion order, forgetting what
+  // it held when that is done; a request still in flight is never forgotten
+  // (its slot is passed over and comes round again). A new slot when every
+  // one is in flight.
+  Slot* NextSlotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const size_t capacity_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
+  std::deque<Slot> slots_ ABSL_GUARDED_BY(mu_);
+  size_t cursor_ ABSL_GUARDED_BY(mu_) = 0;  // the oldest slot: the next to reuse
+  absl::flat_hash_map<std::string_view, Slot*> index_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace inbeeld::ingest

@@ -34,7 +34,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "inbeeld/identity/pseudonym.h"
@@ -123,7 +125,21 @@ class SignalingService {
     std::string ingest_time;  // ce_time of the latest event applied in this batch
   };
   struct BatchContext {
-    std::map<std::string, Pending> jongeren;  // by pseudoniem
+    std::map<std::string, Pending> jongeren;  // by pseudoniem, in order (outputs in a reproducible order)
+    // The same entries by hash: every event and every signal looks its
+    // jongere up (here and in each batch in flight), a tree walk of 64-digit
+    // keys each time. Views into `jongeren`'s keys, whose nodes stay put.
+    absl::flat_hash_map<std::string_view, Pending*> index;
+
+    Pending* Find(std::string_view pseudoniem) const {
+      auto it = index.find(pseudoniem);
+      return it == index.end() ? nullptr : it->second;
+    }
+    Pending* Add(const std::string& pseudoniem, Pending p) {
+      auto it = jongeren.emplace(pseudoniem, std::move(p)).first;
+      index.emplace(it->first, &it->second);
+      return &it->second;
+    }
     std::vector<kafka::OutRecord> outputs;
     StoreBatch store;
     // The CloudEvents time of the batch's signals: when the batch emitted
@@ -163,7 +179,8 @@ class SignalingService {
   int BatchesInFlight() const { return options_.transactions ? 1 : std::max(options_.max_batches_in_flight, 1); }
   absl::Status Process(BatchContext& ctx, const kafka::InRecord& record, absl::CivilDay horizon);
   void AdvanceBatch(BatchContext& ctx, absl::CivilDay horizon);
-  void Emit(BatchContext& ctx, const std::vector<v1::Signaal>& signals, const std::string& ingest_time);
+  void Emit(BatchContext& ctx, int32_t partition, const std::vector<v1::Signaal>& signals,
+            const std::string& ingest_time);
   void ToDlq(BatchContext& ctx, const kafka::InRecord& record, const absl::Status& error);
   // Stages, produces and drains one batch (the timer tick): outputs, then
   // the changelog, then the store commit; the order is the guarantee.
