@@ -125,6 +125,13 @@ class SignalingService {
     std::string ingest_time;  // ce_time of the latest event applied in this batch
   };
   struct BatchContext {
+    BatchContext() = default;
+    // Moved, never copied: `index` points into `jongeren`'s nodes, which a
+    // move hands over as they are and a copy would not.
+    BatchContext(BatchContext&&) = default;
+    BatchContext(const BatchContext&) = delete;
+    BatchContext& operator=(const BatchContext&) = delete;
+
     std::map<std::string, Pending> jongeren;  // by pseudoniem, in order (outputs in a reproducible order)
     // The same entries by hash: every event and every signal looks its
     // jongere up (here and in each batch in flight), a tree walk of 64-digit
