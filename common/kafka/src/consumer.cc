@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -226,6 +227,17 @@ absl::StatusOr<std::vector<AcceptedLoss>> ParseAcceptedLosses(std::string_view t
     out.push_back(std::move(a));
   }
   return out;
+}
+
+void AdvanceNextOffsets(const std::vector<InRecord>& records, std::map<TopicPartition, int64_t>& next) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    const InRecord& r = records[i];
+    const bool run_ends =
+        i + 1 == records.size() || records[i + 1].partition != r.partition || records[i + 1].topic != r.topic;
+    if (!run_ends) continue;
+    int64_t& n = next[{r.topic, r.partition}];
+    n = std::max(n, r.offset + 1);
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& options) {

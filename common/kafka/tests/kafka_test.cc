@@ -328,6 +328,29 @@ TEST_F(KafkaTest, BacklogMonitorHoldsBackUntilTheGroupCommittedItsOffsets) {
   (*consumer)->Close();
 }
 
+TEST(NextOffsetsTest, AfterTheLastRecordOfEveryPartitionWhateverTheRuns) {
+  auto rec = [](std::string topic, int32_t partition, int64_t offset) {
+    InRecord r;
+    r.topic = std::move(topic);
+    r.partition = partition;
+    r.offset = offset;
+    return r;
+  };
+  // Runs of one partition interleaved with others, two topics with the same
+  // partition number, a partition seen once.
+  const std::vector<InRecord> records = {rec("a", 0, 5), rec("a", 0, 6), rec("a", 1, 9), rec("b", 1, 3),
+                                         rec("a", 0, 7), rec("a", 1, 10), rec("a", 1, 11), rec("c", 2, 0)};
+  std::map<TopicPartition, int64_t> next = {{{"b", 1}, 40}};  // ahead already: stays
+  AdvanceNextOffsets(records, next);
+  const std::map<TopicPartition, int64_t> want = {
+      {{"a", 0}, 8}, {{"a", 1}, 12}, {{"b", 1}, 40}, {{"c", 2}, 1}};
+  EXPECT_EQ(next, want);
+
+  std::map<TopicPartition, int64_t> none;
+  AdvanceNextOffsets({}, none);
+  EXPECT_TRUE(none.empty());
+}
+
 TEST(AcceptedLossTest, ParsesTopicPartitionOffsetAndRejectsEverythingElse) {
   auto ok = ParseAcceptedLosses("inbeeld.verzuimmeldingen.v1:2:1500,t:0:7");
   ASSERT_TRUE(ok.ok()) << ok.status();

@@ -294,15 +294,9 @@ absl::Status RoutingService::Route(std::vector<kafka::InRecord> batch) {
   absl::flat_hash_set<std::string>& in_batch = routed.routed;
   routed.records = static_cast<int>(batch.size());
 
+  kafka::AdvanceNextOffsets(batch, routed.next_offsets);
   v1::Signaal signaal;  // parsed into again for every record: its strings keep their buffers
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const kafka::InRecord& record = batch[i];
-    // Per partition the offset after its last record: records come in runs
-    // per partition, in offset order, so only a run's last one is looked up.
-    if (i + 1 == batch.size() || batch[i + 1].partition != record.partition || batch[i + 1].topic != record.topic) {
-      int64_t& next = routed.next_offsets[{record.topic, record.partition}];
-      next = std::max(next, record.offset + 1);
-    }
+  for (const kafka::InRecord& record : batch) {
 
     if (!signaal.ParseFromString(record.value)) {
       outputs.push_back(DeadLetter(record, "value is not a serialized inbeeld.v1.Signaal"));

@@ -724,14 +724,7 @@ absl::Status SignalingService::RunOnce(kafka::Consumer& consumer) {
     AdvanceBatch(*ctx, horizon);
     Stage(*ctx);
     InFlight batch;
-    // Per partition the offset after its last record: records come in runs
-    // per partition, in offset order, so only a run's last one is looked up.
-    for (size_t i = 0; i < records.size(); ++i) {
-      const kafka::InRecord& r = records[i];
-      const bool run_ends = i + 1 == records.size() || records[i + 1].partition != r.partition ||
-                            records[i + 1].topic != r.topic;
-      if (run_ends) batch.consumed[{r.topic, r.partition}] = r.offset + 1;
-    }
+    kafka::AdvanceNextOffsets(records, batch.consumed);
     batch.ctx = std::move(ctx);
     batch.acks = std::make_shared<Acks>();
     batch.deadline = absl::Now() + options_.flush_timeout;

@@ -144,6 +144,12 @@ struct TopicPartition {
   auto operator<=>(const TopicPartition&) const = default;
 };
 
+// Merges into `next` the offset after the last of `records` per partition:
+// where to resume once they are processed (an entry only ever grows). Records
+// of a partition come in offset order and in runs, so only a run's last
+// record is looked up (the key's copy and the tree walk once per run).
+void AdvanceNextOffsets(const std::vector<InRecord>& records, std::map<TopicPartition, int64_t>& next);
+
 // Records that are gone from a partition before this consumer read them
 // (retention or deletion moved the log start past the consumer's position).
 // Never skipped silently: the partition stops and stays stopped.
