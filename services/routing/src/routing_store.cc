@@ -4,11 +4,11 @@
 #include <filesystem>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
-#include "inbeeld/storage/rocksdb_options.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "rocksdb/db.h"
@@ -18,18 +18,21 @@
 namespace inbeeld::routing {
 namespace {
 
-// Key spaces: "r/<signaal_id>" routed marker, "o/<topic>/<partition>" next
-// offset, "q/<seq>" → "<unix millis>:<signaal_id>" the dedupe entries in the
-// order they were routed (seq: 16 hex digits, so keys sort by seq; expiry
-// takes from the front), "m/dedupe-queue" marks a store whose every r/ entry
-// is in the queue (stores written before the bound existed are enqueued once).
+// Key spaces: "o/<topic>/<partition>" next offset, "q/<seq>" → "<unix
+// millis>:<signaal_id>" the dedupe entries in the order they were routed (seq:
+// 16 hex digits, so keys sort by seq; expiry takes from the front),
+// "m/dedupe-queue" marks a store whose every routed id is in the queue. The
+// queue is the whole dedupe set: IsRouted answers from an index of its ids in
+// memory (RoutedIndex), rebuilt from the queue on open. Stores written before
+// kept a marker "r/<signaal_id>" per routed id as well (a random key inserted
+// into the memtable's skip list, a third of routing's CPU); those from before
+// the bound had only the markers and are enqueued once, then the markers go.
 constexpr std::string_view kQueuePrefix = "q/";
 constexpr std::string_view kQueueEnd = "q0";  // '0' follows '/'
 constexpr std::string_view kQueueMarker = "m/dedupe-queue";
+constexpr std::string_view kLegacyRoutedPrefix = "r/";
+constexpr std::string_view kLegacyRoutedEnd = "r0";
 
-std::string RoutedKey(std::string_view id) {
-  return absl::StrCat("r/", absl::string_view(id.data(), id.size()));
-}
 std::string OffsetKey(const kafka::TopicPartition& tp) {
   return absl::StrCat("o/", tp.topic, "/", tp.partition);
 }
@@ -57,6 +60,56 @@ std::optional<QueueEntry> ParseQueueValue(const rocksdb::Slice& value) {
   entry.signaal_id = std::string(v.substr(colon + 1));
   return entry;
 }
+
+// The signaal_ids of the dedupe queue. A signaal_id as signaling makes it (32
+// lowercase hex digits) is kept as its 16 bytes, anything else as is: exact,
+// no hash of the id stands in for it. 17 bytes per slot of the hash set, 18
+// to 36 per id as it fills (~70 MB at the default bound of 2,000,000 ids).
+class RoutedIndex {
+ public:
+  bool Contains(std::string_view id) const {
+    if (const std::optional<Bytes16> b = AsBytes(id)) return hex_.contains(*b);
+    return other_.contains(absl::string_view(id.data(), id.size()));
+  }
+  void Add(std::string_view id) {
+    if (const std::optional<Bytes16> b = AsBytes(id)) {
+      hex_.insert(*b);
+    } else {
+      other_.emplace(id);
+    }
+  }
+  void Remove(std::string_view id) {
+    if (const std::optional<Bytes16> b = AsBytes(id)) {
+      hex_.erase(*b);
+    } else {
+      other_.erase(absl::string_view(id.data(), id.size()));
+    }
+  }
+  size_t size() const { return hex_.size() + other_.size(); }
+
+ private:
+  using Bytes16 = std::pair<uint64_t, uint64_t>;
+  static std::optional<Bytes16> AsBytes(std::string_view id) {
+    if (id.size() != 32) return std::nullopt;
+    uint64_t half[2] = {0, 0};
+    for (size_t i = 0; i < 32; ++i) {
+      const char c = id[i];
+      uint64_t v = 0;
+      if (c >= '0' && c <= '9') {
+        v = static_cast<uint64_t>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        v = static_cast<uint64_t>(c - 'a' + 10);
+      } else {
+        return std::nullopt;  // upper case or not hex: kept as is, so "AB.." and "ab.." stay different ids
+      }
+      half[i / 16] = half[i / 16] << 4 | v;
+    }
+    return Bytes16{half[0], half[1]};
+  }
+
+  absl::flat_hash_set<Bytes16> hex_;
+  absl::flat_hash_set<std::string> other_;
+};
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -86,22 +139,20 @@ DedupeMetrics RegisterMetrics(prometheus::Registry* registry) {
 class RocksRoutingStore final : public RoutingStore {
  public:
   RocksRoutingStore(std::unique_ptr<rocksdb::DB> db, RoutingStoreOptions options, int64_t oldest,
-                    int64_t next)
+                    int64_t next, RoutedIndex index)
       : db_(std::move(db)),
         bound_(options.bound),
         clock_(options.clock != nullptr ? options.clock : &system_clock_),
         metrics_(RegisterMetrics(options.registry)),
         oldest_seq_(oldest),
-        next_seq_(next) {
+        next_seq_(next),
+        index_(std::move(index)) {
     if (metrics_.entries != nullptr) metrics_.entries->Set(static_cast<double>(next - oldest));
   }
 
   absl::StatusOr<bool> IsRouted(std::string_view signaal_id) const override {
-    std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), RoutedKey(signaal_id), &value);
-    if (s.IsNotFound()) return false;
-    if (!s.ok()) return FromRocks(s, "routing store read");
-    return true;
+    absl::MutexLock lock(&mu_);
+    return index_.Contains(signaal_id);
   }
 
   absl::StatusOr<std::optional<int64_t>> NextOffset(
@@ -123,25 +174,25 @@ class RocksRoutingStore final : public RoutingStore {
     const int64_t now_ms = absl::ToUnixMillis(clock_->Now());
     rocksdb::WriteBatch batch;
     int64_t next = next_seq_;
-    // In key order: the memtable's skip list starts each insert from where the previous one went, so the
-    // queue entries (ascending seq, after every earlier one) cost little and the sorted routed markers less
-    // than the same markers in random order, interleaved with the queue's end.
-    std::vector<std::string> routed_keys;
-    routed_keys.reserve(ids.size());
-    for (const std::string& id : ids) {
-      routed_keys.push_back(RoutedKey(id));
-      batch.Put(QueueKey(next++), absl::StrCat(now_ms, ":", id));
-    }
-    std::sort(routed_keys.begin(), routed_keys.end());
-    for (const std::string& key : routed_keys) batch.Put(key, "");
+    // Ascending seq, after every earlier entry: the memtable's skip list
+    // starts each insert from where the previous one went, so they cost little.
+    for (const std::string& id : ids) batch.Put(QueueKey(next++), absl::StrCat(now_ms, ":", id));
     for (const auto& [tp, offset] : next_offsets) batch.Put(OffsetKey(tp), absl::StrCat(offset));
-    absl::StatusOr<int64_t> oldest = Expire(now_ms, ids, next, batch);
+    std::vector<std::string> expired;
+    absl::StatusOr<int64_t> oldest = Expire(now_ms, next, batch, expired);
     if (!oldest.ok()) return oldest.status();
 
     rocksdb::WriteOptions options;
     options.sync = true;  // the outputs are already acknowledged: this must survive a crash
     if (absl::Status s = FromRocks(db_->Write(options, &batch), "routing store commit"); !s.ok()) {
       return s;
+    }
+    // The index follows what was written: the expired entries of the queue
+    // out, then this commit's ids that the bound keeps (a repeat of an
+    // expired id stays in).
+    for (const std::string& id : expired) index_.Remove(id);
+    for (int64_t seq = std::max(*oldest, next_seq_); seq < next; ++seq) {
+      index_.Add(ids[static_cast<size_t>(seq - next_seq_)]);
     }
     if (metrics_.expired != nullptr) metrics_.expired->Increment(static_cast<double>(*oldest - oldest_seq_));
     oldest_seq_ = *oldest;
@@ -152,11 +203,12 @@ class RocksRoutingStore final : public RoutingStore {
 
  private:
   // Adds to `batch` the deletes of every entry beyond the bound, oldest
-  // first: while there are more than max_entries (counting this commit's
-  // `ids`, queued from next_seq_ on) or the oldest was routed before now −
-  // max_age. Returns the new oldest seq.
-  absl::StatusOr<int64_t> Expire(int64_t now_ms, const std::vector<std::string>& ids, int64_t next,
-                                 rocksdb::WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // first: while there are more than max_entries (counting this commit's ids,
+  // queued from next_seq_ to `next`) or the oldest was routed before now −
+  // max_age. Returns the new oldest seq; the ids of the expired entries
+  // stored before this commit go to `expired`.
+  absl::StatusOr<int64_t> Expire(int64_t now_ms, int64_t next, rocksdb::WriteBatch& batch,
+                                 std::vector<std::string>& expired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const int64_t cutoff_ms = now_ms - absl::ToInt64Milliseconds(bound_.max_age);
     int64_t oldest = oldest_seq_;
     auto beyond_bound = [&](int64_t routed_ms) {
@@ -175,7 +227,7 @@ class RocksRoutingStore final : public RoutingStore {
       }
       if (!beyond_bound(entry->routed_ms)) return oldest;
       batch.Delete(it->key());
-      batch.Delete(RoutedKey(entry->signaal_id));
+      expired.push_back(std::move(entry->signaal_id));
       oldest = *seq + 1;
     }
     if (!it->status().ok()) return FromRocks(it->status(), "routing store expiry");
@@ -184,7 +236,6 @@ class RocksRoutingStore final : public RoutingStore {
     oldest = std::max(oldest, next_seq_);
     while (oldest < next && beyond_bound(now_ms)) {
       batch.Delete(QueueKey(oldest));
-      batch.Delete(RoutedKey(ids[static_cast<size_t>(oldest - next_seq_)]));
       ++oldest;
     }
     return oldest;
@@ -195,9 +246,10 @@ class RocksRoutingStore final : public RoutingStore {
   util::SystemClock system_clock_;
   const util::Clock* clock_;
   DedupeMetrics metrics_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   int64_t oldest_seq_ ABSL_GUARDED_BY(mu_);  // first entry of the queue
   int64_t next_seq_ ABSL_GUARDED_BY(mu_);    // seq of the next routed id
+  RoutedIndex index_ ABSL_GUARDED_BY(mu_);   // the ids of the queue [oldest_seq_, next_seq_)
 };
 
 // Enqueues the r/ entries of a store written before the bound existed (as
@@ -211,7 +263,7 @@ absl::StatusOr<std::pair<int64_t, int64_t>> OpenQueue(rocksdb::DB& db, const uti
     int64_t seq = 0;
     const int64_t now_ms = absl::ToUnixMillis(clock.Now());
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
-    for (it->Seek("r/"); it->Valid() && it->key().starts_with("r/"); it->Next()) {
+    for (it->Seek(std::string(kLegacyRoutedPrefix)); it->Valid() && it->key().starts_with("r/"); it->Next()) {
       const absl::string_view id(it->key().data() + 2, it->key().size() - 2);
       batch.Put(QueueKey(seq++), absl::StrCat(now_ms, ":", id));
     }
@@ -236,6 +288,38 @@ absl::StatusOr<std::pair<int64_t, int64_t>> OpenQueue(rocksdb::DB& db, const uti
   return std::make_pair(*first, *last + 1);
 }
 
+// The routed markers of a store written before the index was in memory: the
+// queue holds every one of their ids (OpenQueue), so they go, in one range
+// delete, on the first open.
+absl::Status DropLegacyMarkers(rocksdb::DB& db) {
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
+  it->Seek(std::string(kLegacyRoutedPrefix));
+  if (!it->status().ok()) return FromRocks(it->status(), "routing store read");
+  if (!it->Valid() || !it->key().starts_with(std::string(kLegacyRoutedPrefix))) return absl::OkStatus();
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocks(db.DeleteRange(options, db.DefaultColumnFamily(), std::string(kLegacyRoutedPrefix),
+                                  std::string(kLegacyRoutedEnd)),
+                   "routing store upgrade");
+}
+
+// The ids of the queue entries [oldest, next).
+absl::StatusOr<RoutedIndex> ReadIndex(rocksdb::DB& db, int64_t oldest, int64_t next) {
+  RoutedIndex index;
+  const std::string upper = QueueKey(next);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions read;
+  read.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(read));
+  for (it->Seek(QueueKey(oldest)); it->Valid(); it->Next()) {
+    const std::optional<QueueEntry> entry = ParseQueueValue(it->value());
+    if (!QueueSeq(it->key()) || !entry) return absl::DataLossError("routing store: malformed dedupe queue entry");
+    index.Add(entry->signaal_id);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "routing store read");
+  return index;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RoutingStore>> RoutingStore::Open(const std::string& dir,
@@ -246,8 +330,9 @@ absl::StatusOr<std::unique_ptr<RoutingStore>> RoutingStore::Open(const std::stri
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("routing store: ", dir, ": ", ec.message()));
-  // Almost every lookup is of a signaal_id never routed (a repeat is the exception).
-  const rocksdb::Options rocks = storage::PointLookupOptions();
+  // No point lookups of ids (the index is in memory): no Bloom filters.
+  rocksdb::Options rocks;
+  rocks.create_if_missing = true;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(rocks, dir, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("routing store open ", dir));
@@ -256,8 +341,11 @@ absl::StatusOr<std::unique_ptr<RoutingStore>> RoutingStore::Open(const std::stri
   absl::StatusOr<std::pair<int64_t, int64_t>> queue =
       OpenQueue(*db, options.clock != nullptr ? *options.clock : system_clock);
   if (!queue.ok()) return queue.status();
+  if (absl::Status dropped = DropLegacyMarkers(*db); !dropped.ok()) return dropped;
+  absl::StatusOr<RoutedIndex> index = ReadIndex(*db, queue->first, queue->second);
+  if (!index.ok()) return index.status();
   return std::unique_ptr<RoutingStore>(std::make_unique<RocksRoutingStore>(
-      std::move(db), options, queue->first, queue->second));
+      std::move(db), options, queue->first, queue->second, std::move(*index)));
 }
 
 }  // namespace inbeeld::routing

@@ -1,6 +1,8 @@
 // The routing store's dedupe bound: a repeat inside the bound is still
 // dropped, entries beyond the age or the count bound expire, and the expiry is
-// written only by (and with) a commit of offsets.
+// written only by (and with) a commit of offsets. The set of routed ids is
+// kept in memory, rebuilt from the stored queue on open; stores of earlier
+// versions open with what they remembered.
 #include "inbeeld/routing/routing_store.h"
 
 #include <unistd.h>
@@ -149,14 +151,20 @@ TEST_F(RoutingStoreTest, ExpiryIsWrittenOnlyWithACommitAndSurvivesAReopen) {
   EXPECT_TRUE(Routed("d"));
 }
 
+// The store's directory opened as a plain RocksDB (to write it as an earlier version did).
+std::unique_ptr<rocksdb::DB> OpenPlain(const fs::path& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  fs::create_directories(dir);
+  EXPECT_TRUE(rocksdb::DB::Open(options, dir.string(), &raw).ok());
+  return std::unique_ptr<rocksdb::DB>(raw);
+}
+
 TEST_F(RoutingStoreTest, StoreFromBeforeTheBoundIsEnqueuedAndExpires) {
   {
-    rocksdb::Options options;
-    options.create_if_missing = true;
-    rocksdb::DB* raw = nullptr;
-    fs::create_directories(dir_);
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir_.string(), &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::DB> db = OpenPlain(dir_);
+    ASSERT_NE(db, nullptr);
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "r/oud", "").ok());
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "o/inbeeld.signalen.v1/0", "7").ok());
   }
@@ -167,6 +175,85 @@ TEST_F(RoutingStoreTest, StoreFromBeforeTheBoundIsEnqueuedAndExpires) {
   Commit({"nieuw"}, 8);
   EXPECT_FALSE(Routed("oud"));
   EXPECT_TRUE(Routed("nieuw"));
+}
+
+// Keys of the store as it is on disk (the store closed).
+std::vector<std::string> StoredKeys(const fs::path& dir) {
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir.string(), &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::vector<std::string> keys;
+  if (db == nullptr) return keys;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  return keys;
+}
+
+TEST_F(RoutingStoreTest, StoreWithRoutedMarkersOpensWithItsQueueAndDropsTheMarkers) {
+  // As the previous version wrote it: a queue entry and an "r/" marker per
+  // routed id, the queue marker, an offset.
+  const std::string hex = "0123456789abcdef0123456789abcdef";
+  {
+    std::unique_ptr<rocksdb::DB> db = OpenPlain(dir_);
+    ASSERT_NE(db, nullptr);
+    const std::string ms = absl::StrCat(absl::ToUnixMillis(clock_.Now()));
+    for (const auto& [seq, id] : std::vector<std::pair<std::string, std::string>>{
+             {"q/0000000000000000", hex}, {"q/0000000000000001", "anders"}}) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), seq, absl::StrCat(ms, ":", id)).ok());
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), absl::StrCat("r/", id), "").ok());
+    }
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "m/dedupe-queue", "1").ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "o/inbeeld.signalen.v1/0", "9").ok());
+  }
+  Open({absl::Hours(1), 10});
+  EXPECT_TRUE(Routed(hex));
+  EXPECT_TRUE(Routed("anders"));
+  EXPECT_FALSE(Routed("nooit"));
+  EXPECT_EQ(Entries(), 2);
+  absl::StatusOr<std::optional<int64_t>> offset = store_->NextOffset(kPartition);
+  ASSERT_TRUE(offset.ok());
+  EXPECT_EQ(*offset, std::optional<int64_t>(9));
+  store_.reset();
+  for (const std::string& key : StoredKeys(dir_)) EXPECT_FALSE(key.starts_with("r/")) << key;
+  // And the next version of the store reopens the same: from the queue.
+  Open({absl::Hours(1), 10});
+  EXPECT_TRUE(Routed(hex));
+  EXPECT_TRUE(Routed("anders"));
+}
+
+TEST_F(RoutingStoreTest, IdsAreKeptExactlyWhateverTheirForm) {
+  const std::string lower = "0123456789abcdef0123456789abcdef";
+  const std::string upper = "0123456789ABCDEF0123456789ABCDEF";
+  const std::string kort = "0123456789abcdef";
+  Open({absl::Hours(1), 10});
+  Commit({lower, kort, "", "niet-hex-maar-wel-precies-32-tek"}, 1);
+  EXPECT_TRUE(Routed(lower));
+  EXPECT_FALSE(Routed(upper));  // another id: kept apart from its lower-case form
+  EXPECT_TRUE(Routed(kort));
+  EXPECT_TRUE(Routed(""));
+  EXPECT_TRUE(Routed("niet-hex-maar-wel-precies-32-tek"));
+  EXPECT_FALSE(Routed("0123456789abcdef0123456789abcdee"));  // one digit off
+  Commit({upper}, 2);
+  EXPECT_TRUE(Routed(upper));
+  // Rebuilt from the queue on open: the same answers.
+  Open({absl::Hours(1), 10});
+  for (const std::string& id : {lower, upper, kort, std::string(), std::string("niet-hex-maar-wel-precies-32-tek")}) {
+    EXPECT_TRUE(Routed(id)) << id;
+  }
+  EXPECT_FALSE(Routed("0123456789abcdef0123456789abcdee"));
+}
+
+TEST_F(RoutingStoreTest, ARepeatOfAnExpiringIdInTheSameCommitStaysRouted) {
+  Open({absl::Hours(1), 2});
+  Commit({"a", "b"}, 1);
+  // "a" is the oldest and beyond the count bound after this commit, which
+  // routes it again (a repeat older than the bound is routed anew).
+  Commit({"a"}, 2);
+  EXPECT_TRUE(Routed("a"));
+  EXPECT_TRUE(Routed("b"));
+  Open({absl::Hours(1), 2});
+  EXPECT_TRUE(Routed("a"));
+  EXPECT_TRUE(Routed("b"));
 }
 
 TEST_F(RoutingStoreTest, BoundMustBePositive) {

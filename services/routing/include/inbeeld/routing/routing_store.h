@@ -2,7 +2,9 @@
 // The routing service's state: which signals were already routed (dedupe by
 // signaal_id) and the next input offset per partition, in one RocksDB so
 // both are committed in one atomic WriteBatch (TEAM.md: exactly-once effect).
-// RocksDB types stay out of this header.
+// The routed ids are stored as a queue in routing order; IsRouted answers from
+// an index of them in memory, read from the queue on Open. RocksDB types stay
+// out of this header.
 //
 // The dedupe set is bounded (DedupeBound): an entry older than max_age, or the
 // oldest entries beyond max_entries, are expired in the same WriteBatch as the
