@@ -231,6 +231,8 @@ grpc::Status CompleteProduce(const Claimed& c, const absl::StatusOr<kafka::Deliv
 // Items of one MeldBatch produced but not yet answered. Bounds the memory and
 // the producer queue one stream can take.
 constexpr size_t kMaxBatchInFlight = 1000;
+// How often a MeldBatch stream looks whether its client cancelled (items).
+constexpr uint32_t kCancelCheckEvery = 64;
 
 // Kafka's answer for one produced item, and when it came (produce latency).
 struct Acked {
@@ -472,7 +474,10 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
       }
       if (window->Full()) drain();
     }
-    if (ctx->IsCancelled()) {
+    // Every kCancelCheckEvery items, not after each: the check takes the
+    // call's lock (4 % of ingest's CPU per event), and a cancelled stream
+    // also ends the Read above.
+    if (index % kCancelCheckEvery == 0 && ctx->IsCancelled()) {
       result = grpc::Status(grpc::CANCELLED, "client cancelled the batch");
       break;
     }

@@ -460,7 +460,7 @@ void SignalingService::ToDlq(BatchContext& ctx, const kafka::InRecord& record, c
 }
 
 absl::Status SignalingService::Process(BatchContext& ctx, const kafka::InRecord& record, absl::CivilDay horizon) {
-  ctx.store.PutOffset({record.topic, record.partition}, record.offset + 1);
+  // The input offsets go into the batch once per partition (RunOnce), not per record.
   auto event = events::Decode(record);
   if (!event.ok()) {
     ToDlq(ctx, record, event.status());
@@ -722,9 +722,11 @@ absl::Status SignalingService::RunOnce(kafka::Consumer& consumer) {
       if (absl::Status s = Process(*ctx, record, horizon); !s.ok()) return failure_ = s;
     }
     AdvanceBatch(*ctx, horizon);
-    Stage(*ctx);
     InFlight batch;
     kafka::AdvanceNextOffsets(records, batch.consumed);
+    // Committed with the states: the next record of each partition read.
+    for (const auto& [tp, next] : batch.consumed) ctx->store.PutOffset(tp, next);
+    Stage(*ctx);
     batch.ctx = std::move(ctx);
     batch.acks = std::make_shared<Acks>();
     batch.deadline = absl::Now() + options_.flush_timeout;
