@@ -297,7 +297,6 @@ absl::Status RoutingService::Route(std::vector<kafka::InRecord> batch) {
   kafka::AdvanceNextOffsets(batch, routed.next_offsets);
   v1::Signaal signaal;  // parsed into again for every record: its strings keep their buffers
   for (const kafka::InRecord& record : batch) {
-
     if (!signaal.ParseFromString(record.value)) {
       outputs.push_back(DeadLetter(record, "value is not a serialized inbeeld.v1.Signaal"));
       ++uitkomst.dlq[record.topic];

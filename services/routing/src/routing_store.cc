@@ -85,8 +85,6 @@ class RoutedIndex {
       other_.erase(absl::string_view(id.data(), id.size()));
     }
   }
-  size_t size() const { return hex_.size() + other_.size(); }
-
  private:
   using Bytes16 = std::pair<uint64_t, uint64_t>;
   static std::optional<Bytes16> AsBytes(std::string_view id) {
@@ -263,7 +261,8 @@ absl::StatusOr<std::pair<int64_t, int64_t>> OpenQueue(rocksdb::DB& db, const uti
     int64_t seq = 0;
     const int64_t now_ms = absl::ToUnixMillis(clock.Now());
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
-    for (it->Seek(std::string(kLegacyRoutedPrefix)); it->Valid() && it->key().starts_with("r/"); it->Next()) {
+    const std::string prefix(kLegacyRoutedPrefix);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       const absl::string_view id(it->key().data() + 2, it->key().size() - 2);
       batch.Put(QueueKey(seq++), absl::StrCat(now_ms, ":", id));
     }
@@ -293,13 +292,13 @@ absl::StatusOr<std::pair<int64_t, int64_t>> OpenQueue(rocksdb::DB& db, const uti
 // delete, on the first open.
 absl::Status DropLegacyMarkers(rocksdb::DB& db) {
   std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
-  it->Seek(std::string(kLegacyRoutedPrefix));
+  const std::string prefix(kLegacyRoutedPrefix);
+  it->Seek(prefix);
   if (!it->status().ok()) return FromRocks(it->status(), "routing store read");
-  if (!it->Valid() || !it->key().starts_with(std::string(kLegacyRoutedPrefix))) return absl::OkStatus();
+  if (!it->Valid() || !it->key().starts_with(prefix)) return absl::OkStatus();
   rocksdb::WriteOptions options;
   options.sync = true;
-  return FromRocks(db.DeleteRange(options, db.DefaultColumnFamily(), std::string(kLegacyRoutedPrefix),
-                                  std::string(kLegacyRoutedEnd)),
+  return FromRocks(db.DeleteRange(options, db.DefaultColumnFamily(), prefix, std::string(kLegacyRoutedEnd)),
                    "routing store upgrade");
 }
 
