@@ -555,10 +555,12 @@ int Main(int argc, char** argv) {
     for (const auto& [name, before] : cpu_before) cpu[name] -= before;
     cpu["inbeeld meld"] = pipe.sender_cpu;
     double total = 0;
+    for (const auto& [name, seconds] : cpu) total += seconds;
+    // The share of the total: the machine's speed moves every process's cost
+    // per event alike between rounds, a change in one process moves its share.
     for (const auto& [name, seconds] : cpu) {
-      total += seconds;
-      std::printf("    CPU %-22s %6.1f s  %5.1f us/event\n", name.c_str(), seconds,
-                  1e6 * seconds / static_cast<double>(n_events));
+      std::printf("    CPU %-22s %6.1f s  %5.1f us/event  %4.1f %%\n", name.c_str(), seconds,
+                  1e6 * seconds / static_cast<double>(n_events), total > 0 ? 100 * seconds / total : 0.0);
     }
     std::printf("    CPU %-22s %6.1f s  %5.1f us/event\n", "total", total, 1e6 * total / static_cast<double>(n_events));
   }

@@ -1,5 +1,7 @@
 #include "inbeeld/routing/router.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "inbeeld/util/dates.h"
 
@@ -19,8 +21,7 @@ struct Bestemming {
 
 }  // namespace
 
-absl::StatusOr<Routering> RouteSignaal(const OrganisatieTabel& tabel,
-                                       const v1::Signaal& signaal) {
+absl::StatusOr<Bestemmingen> BestemmingenVan(const OrganisatieTabel& tabel, const v1::Signaal& signaal) {
   absl::StatusOr<absl::CivilDay> peildatum = util::ParseDate(signaal.peildatum());
   if (!peildatum.ok()) {
     return absl::InvalidArgumentError(
@@ -55,26 +56,39 @@ absl::StatusOr<Routering> RouteSignaal(const OrganisatieTabel& tabel,
   bool echte_bestemming = false;
   for (const Bestemming& b : bestemmingen) echte_bestemming = echte_bestemming || !b.bijzonder;
 
-  Routering routering;
-  std::vector<Organisatie> organisaties;
+  Bestemmingen uit;
+  uit.vorige_organisatie = std::move(vorige_organisatie);
   for (const Bestemming& b : bestemmingen) {
     if (b.bijzonder && echte_bestemming) continue;
-    routering.ambigu = routering.ambigu || b.route.ambigu;
+    uit.ambigu = uit.ambigu || b.route.ambigu;
     for (const Organisatie& org : b.route.organisaties) {
-      bool present = false;
-      for (const Organisatie& o : organisaties) present = present || o.id == org.id;
-      if (!present) organisaties.push_back(org);
+      if (std::find(uit.organisatie_ids.begin(), uit.organisatie_ids.end(), org.id) != uit.organisatie_ids.end()) {
+        continue;
+      }
+      uit.organisatie_ids.push_back(org.id);
+      uit.onbekend = uit.onbekend || org.id == kOnbekendOrganisatieId;
     }
   }
+  return uit;
+}
 
-  for (const Organisatie& org : organisaties) {
-    routering.onbekend = routering.onbekend || org.id == kOnbekendOrganisatieId;
+void VulAflevering(const Bestemmingen& bestemmingen, const std::string& organisatie_id, v1::Signaal* signaal) {
+  signaal->set_organisatie(organisatie_id);
+  signaal->set_route_ambigu(bestemmingen.ambigu);
+  if (!bestemmingen.vorige_organisatie.empty()) signaal->set_vorige_organisatie(bestemmingen.vorige_organisatie);
+}
+
+absl::StatusOr<Routering> RouteSignaal(const OrganisatieTabel& tabel, const v1::Signaal& signaal) {
+  absl::StatusOr<Bestemmingen> bestemmingen = BestemmingenVan(tabel, signaal);
+  if (!bestemmingen.ok()) return bestemmingen.status();
+  Routering routering;
+  routering.ambigu = bestemmingen->ambigu;
+  routering.onbekend = bestemmingen->onbekend;
+  for (const std::string& id : bestemmingen->organisatie_ids) {
     Aflevering aflevering;
-    aflevering.organisatie_id = org.id;
+    aflevering.organisatie_id = id;
     aflevering.signaal = signaal;
-    aflevering.signaal.set_organisatie(org.id);
-    aflevering.signaal.set_route_ambigu(routering.ambigu);
-    if (!vorige_organisatie.empty()) aflevering.signaal.set_vorige_organisatie(vorige_organisatie);
+    VulAflevering(*bestemmingen, id, &aflevering.signaal);
     routering.afleveringen.push_back(std::move(aflevering));
   }
   return routering;

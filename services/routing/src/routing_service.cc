@@ -313,25 +313,29 @@ absl::Status RoutingService::Route(std::vector<kafka::InRecord> batch) {
       ++uitkomst.duplicates;
       continue;
     }
-    absl::StatusOr<Routering> routering = RouteSignaal(*tabel, signaal);
-    if (!routering.ok()) {
-      outputs.push_back(DeadLetter(record, std::string(routering.status().message())));
+    absl::StatusOr<Bestemmingen> bestemmingen = BestemmingenVan(*tabel, signaal);
+    if (!bestemmingen.ok()) {
+      outputs.push_back(DeadLetter(record, std::string(bestemmingen.status().message())));
       ++uitkomst.dlq[record.topic];
       continue;
     }
     std::optional<std::string> ingest_time =
         kafka::FindHeader(record.headers, kafka::kHeaderIngestTime);
-    for (const Aflevering& aflevering : routering->afleveringen) {
+    // Each copy is the parsed signal with its organisation's fields set,
+    // serialized at once (the next copy sets them again; the next record is
+    // parsed into it anew).
+    for (const std::string& organisatie_id : bestemmingen->organisatie_ids) {
+      VulAflevering(*bestemmingen, organisatie_id, &signaal);
       kafka::OutRecord out;
       out.topic = options_.output_topic;
-      out.key = aflevering.organisatie_id;
-      out.value = aflevering.signaal.SerializeAsString();
+      out.key = organisatie_id;
+      signaal.SerializeToString(&out.value);
       if (ingest_time) out.headers.push_back({std::string(kafka::kHeaderIngestTime), *ingest_time});
       outputs.push_back(std::move(out));
-      ++uitkomst.routed[aflevering.organisatie_id];
+      ++uitkomst.routed[organisatie_id];
     }
-    if (routering->onbekend) ++uitkomst.unknown;
-    if (routering->ambigu) ++uitkomst.ambiguous;
+    if (bestemmingen->onbekend) ++uitkomst.unknown;
+    if (bestemmingen->ambigu) ++uitkomst.ambiguous;
     in_batch.insert(signaal.signaal_id());
     routed.routed_ids.push_back(signaal.signaal_id());
   }

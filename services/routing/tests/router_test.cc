@@ -205,6 +205,44 @@ TEST_F(RouterTest, SplitCodeGoesToEverySuccessorMarkedAmbiguous) {
   for (const Aflevering& a : r->afleveringen) EXPECT_TRUE(a.signaal.route_ambigu());
 }
 
+// Routing's loop sets each organisation's fields on the one signal it parsed
+// and serializes it per organisation (BestemmingenVan + VulAflevering): the
+// bytes must be those of RouteSignaal's copies, in the same order, also when
+// the signal arrives with a vorige_organisatie or route_ambigu of its own.
+TEST_F(RouterTest, CopiesMadeInPlaceAreRouteSignaalsCopies) {
+  std::vector<v1::Signaal> cases = {Signaal(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0501", "2022-12-31"),
+                                    Signaal(v1::SIGNAAL_SOORT_OVERDRACHT, "0363"),
+                                    Signaal(v1::SIGNAAL_SOORT_UIT_BEELD, "0788", "2021-03-01"),
+                                    Signaal(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0998")};
+  cases[1].set_vorige_woongemeente("0599");
+  v1::Signaal eigen = Signaal(v1::SIGNAAL_SOORT_UIT_BEELD, "0788", "2021-03-01");
+  eigen.set_vorige_organisatie("van-eerder");
+  eigen.set_route_ambigu(true);
+  eigen.set_organisatie("van-eerder");
+  cases.push_back(eigen);
+  v1::Signaal eigen_enkel = eigen;
+  eigen_enkel.set_woongemeente("0501");
+  eigen_enkel.set_peildatum("2022-12-31");
+  cases.push_back(eigen_enkel);
+  for (const v1::Signaal& s : cases) {
+    SCOPED_TRACE(s.ShortDebugString());
+    auto r = RouteSignaal(*tabel_, s);
+    auto b = BestemmingenVan(*tabel_, s);
+    ASSERT_TRUE(r.ok() && b.ok());
+    EXPECT_EQ(b->ambigu, r->ambigu);
+    EXPECT_EQ(b->onbekend, r->onbekend);
+    ASSERT_EQ(b->organisatie_ids.size(), r->afleveringen.size());
+    v1::Signaal in_place = s;
+    for (size_t i = 0; i < r->afleveringen.size(); ++i) {
+      EXPECT_EQ(b->organisatie_ids[i], r->afleveringen[i].organisatie_id);
+      VulAflevering(*b, b->organisatie_ids[i], &in_place);
+      EXPECT_EQ(in_place.SerializeAsString(), r->afleveringen[i].signaal.SerializeAsString()) << i;
+    }
+  }
+  EXPECT_EQ(BestemmingenVan(*tabel_, Signaal(v1::SIGNAAL_SOORT_UIT_BEELD, "0363", "2024-02-30")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(RouterTest, UnknownWoongemeenteGoesToOnbekend) {
   for (std::string code : {"", "0000", "0998", "1999", "9999"}) {
     SCOPED_TRACE(code);
