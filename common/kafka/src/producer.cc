@@ -7,6 +7,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/util/log.h"
@@ -17,11 +18,38 @@ namespace {
 
 using DeliveryFn = std::function<void(const DeliveryReport&)>;
 
-// A librdkafka producer and the thread that serves its callbacks.
+// A librdkafka producer, the thread that serves its callbacks, and its topic
+// handles by name. Records go in through the C API with a cached topic handle:
+// the C++ wrapper's produce() looks the topic up by name under the client's
+// write lock and builds a headers object of its own for every record.
 struct Handle {
+  ~Handle() {
+    // Before the producer (members are destroyed after this body): librdkafka
+    // wants every topic handle released before the client is destroyed.
+    for (auto& [name, rkt] : topics) rd_kafka_topic_destroy(rkt);
+  }
+
+  // The topic handle for `name`, made on first use.
+  rd_kafka_topic_t* Topic(std::string_view name) {
+    {
+      absl::ReaderMutexLock lock(&topics_mu);
+      if (auto it = topics.find(absl::string_view(name.data(), name.size())); it != topics.end()) return it->second;
+    }
+    absl::WriterMutexLock lock(&topics_mu);
+    auto [it, inserted] = topics.try_emplace(std::string(name), nullptr);
+    if (inserted) it->second = rd_kafka_topic_new(producer->c_ptr(), it->first.c_str(), nullptr);
+    if (it->second == nullptr) {
+      topics.erase(it);  // rd_kafka_topic_new failed (an invalid name): produce reports it
+      return nullptr;
+    }
+    return it->second;
+  }
+
   std::unique_ptr<RdKafka::Producer> producer;
   std::thread poller;
   std::atomic<bool> stop{false};
+  absl::Mutex topics_mu;
+  absl::flat_hash_map<std::string, rd_kafka_topic_t*> topics ABSL_GUARDED_BY(topics_mu);
 };
 
 // librdkafka's idempotent producer can enter a fatal state after a partition leader change (Debian's 2.0.2: "out
@@ -29,7 +57,7 @@ struct Handle {
 // producer refuses every record until it is destroyed. ProducerImpl then replaces it with a new one (a new producer
 // id): the records of the old one fail (ABORTED) and their callers produce them again, as after any failed
 // delivery; a repeat carries the same deterministic ids and is deduplicated downstream.
-class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
+class ProducerImpl final : public Producer {
  public:
   ProducerImpl(const ClientOptions& options, const TransactionOptions& transactions)
       : options_(options), transactions_(transactions), events_(options.on_stats) {}
@@ -59,7 +87,9 @@ class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
     auto conf = internal::MakeConf(options_, internal::ClientKind::kProducer, defaults);
     if (!conf.ok()) return conf.status();
     std::string err;
-    (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), err);
+    // Delivery reports through the C API too (OnDelivery): the C++ wrapper's dr_cb wraps each in a Message
+    // object and copies the topic name into a std::string for it.
+    rd_kafka_conf_set_dr_msg_cb((*conf)->c_ptr_global(), &ProducerImpl::OnDelivery);
     (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&events_), err);
     auto h = std::make_unique<Handle>();
     h->producer.reset(RdKafka::Producer::create(conf->get(), err));
@@ -133,22 +163,32 @@ class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
                                            : absl::InternalError("kafka: could not simulate a fatal error");
   }
 
-  void dr_cb(RdKafka::Message& message) override {
-    if (message.err() == RdKafka::ERR__FATAL) fatal_ = true;
-    auto* fn = static_cast<DeliveryFn*>(message.msg_opaque());
+  // What librdkafka carries for each record it accepted (its msg_opaque), handed back with the delivery report.
+  struct InFlightRecord {
+    ProducerImpl* self;  // outlives its records: its destructor retires the handle, which reports them all
+    DeliveryFn on_delivery;
+  };
+
+  // librdkafka's delivery report callback, on the handle's poller thread (or in Retire's flush).
+  static void OnDelivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* /*opaque*/) {
+    std::unique_ptr<InFlightRecord> record(static_cast<InFlightRecord*>(message->_private));
+    if (record == nullptr) return;
+    record->self->Delivered(*message, record->on_delivery);
+  }
+
+  void Delivered(const rd_kafka_message_t& message, const DeliveryFn& on_delivery) {
+    const auto err = static_cast<RdKafka::ErrorCode>(message.err);
+    if (err == RdKafka::ERR__FATAL) fatal_ = true;
     DeliveryReport report;
-    report.status = internal::ToStatus(message.err(), "kafka delivery");
-    report.topic = message.topic_name();
-    report.partition = message.partition();
-    report.offset = message.offset();
+    report.status = internal::ToStatus(err, "kafka delivery");
+    report.topic = rd_kafka_topic_name(message.rkt);
+    report.partition = message.partition;
+    report.offset = message.offset;
     if (!report.status.ok()) {
       absl::MutexLock lock(&mu_);
       if (first_failure_.ok()) first_failure_ = report.status;
     }
-    if (fn != nullptr) {
-      (*fn)(report);
-      delete fn;
-    }
+    if (on_delivery) on_delivery(report);
   }
 
   absl::Status Produce(const OutRecord& record, DeliveryFn on_delivery) override {
@@ -163,27 +203,38 @@ class ProducerImpl final : public Producer, public RdKafka::DeliveryReportCb {
     if (fatal_.load()) {
       if (absl::Status s = Heal(); !s.ok()) return s;
     }
-    RdKafka::Headers* headers = RdKafka::Headers::create();
-    for (const auto& h : record.headers) headers->add(h.key, h.value.data(), h.value.size());
-    auto* fn = new DeliveryFn(std::move(on_delivery));
-    RdKafka::ErrorCode err;
+    rd_kafka_headers_t* headers = nullptr;
+    if (!record.headers.empty()) {
+      headers = rd_kafka_headers_new(record.headers.size());
+      for (const auto& h : record.headers) {
+        rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
+                            static_cast<ssize_t>(h.value.size()));
+      }
+    }
+    auto* in_flight = new InFlightRecord{this, std::move(on_delivery)};
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__INVALID_ARG;  // no topic handle: an invalid topic name
     {
       absl::ReaderMutexLock lock(&handle_mu_);
-      err = handle_->producer->produce(record.topic, record.partition, RdKafka::Producer::RK_MSG_COPY,
-                                       const_cast<char*>(record.value.data()), record.value.size(),
-                                       record.key.data(), record.key.size(), 0, headers, fn);
+      if (rd_kafka_topic_t* rkt = handle_->Topic(record.topic); rkt != nullptr) {
+        err = rd_kafka_producev(
+            handle_->producer->c_ptr(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(record.partition),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+            RD_KAFKA_V_KEY(record.key.data(), record.key.size()), RD_KAFKA_V_HEADERS(headers),
+            RD_KAFKA_V_OPAQUE(in_flight), RD_KAFKA_V_END);
+      }
     }
-    if (err != RdKafka::ERR_NO_ERROR) {
-      delete headers;  // ownership passes to librdkafka only on success
-      on_delivery = std::move(*fn);
-      delete fn;
-      if (err == RdKafka::ERR__FATAL && may_heal && !Transactional()) {
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (headers != nullptr) rd_kafka_headers_destroy(headers);  // ownership passes to librdkafka only on success
+      on_delivery = std::move(in_flight->on_delivery);
+      delete in_flight;
+      if (err == RD_KAFKA_RESP_ERR__FATAL && may_heal && !Transactional()) {
         // Refused because the producer is fatal: a new one takes this record.
         fatal_ = true;
         if (absl::Status s = Heal(); !s.ok()) return s;
         return ProduceOnce(record, std::move(on_delivery), /*may_heal=*/false);
       }
-      return internal::ToStatus(err, "kafka produce");
+      return internal::ToStatus(static_cast<RdKafka::ErrorCode>(err), "kafka produce");
     }
     return absl::OkStatus();
   }

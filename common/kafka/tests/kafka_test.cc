@@ -5,8 +5,10 @@
 #include <optional>
 #include <sstream>
 #include <set>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "inbeeld/kafka/backlog.h"
@@ -114,6 +116,82 @@ TEST_F(KafkaTest, AProducerThatTurnedFatalReplacesItselfAndProducesAgain) {
     ASSERT_TRUE(report.ok()) << "record " << i << " after the fatal error: " << report.status();
   }
   EXPECT_TRUE((*producer)->Flush(absl::Seconds(5)).ok());
+}
+
+// Records go to librdkafka through a topic handle cached per producer (the C++ wrapper looked each topic up by name
+// under the client's write lock). Threads that produce at once to two topics, with and without headers: every
+// record gets its own delivery report, with its topic, and arrives on that topic with its headers.
+TEST_F(KafkaTest, ThreadsProducingToTwoTopicsGetEachRecordsReportAndTopic) {
+  ASSERT_TRUE(cluster_->CreateTopics({{"u", 2, 1, false}}).ok());
+  auto producer = Producer::Create(Options());
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 250;
+  std::atomic<int> delivered{0};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string topic = i % 2 == 0 ? "t" : "u";
+        const std::string id = absl::StrCat(t, "-", i);
+        Headers headers;
+        if (i % 3 != 0) headers = {{"ce_id", id}, {"ce_source", "/inbeeld/test"}};
+        OutRecord record{topic, kAnyPartition, id, "v", headers};
+        while (true) {
+          absl::Status s = (*producer)->Produce(record, [&, topic](const DeliveryReport& r) {
+            if (!r.status.ok() || r.topic != topic || r.offset < 0) ++wrong;
+            ++delivered;
+          });
+          if (s.ok()) break;
+          ASSERT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;  // queue full only
+          absl::SleepFor(absl::Milliseconds(1));
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE((*producer)->Flush(absl::Seconds(20)).ok());
+  EXPECT_EQ(delivered.load(), kThreads * kPerThread);
+  EXPECT_EQ(wrong.load(), 0);
+
+  ConsumerOptions co;
+  co.bootstrap_servers = cluster_->bootstrap_servers();
+  co.group_id = "two-topics";
+  co.topics = {"u"};
+  auto consumer = Consumer::Create(co);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  int on_u = 0;
+  for (int i = 0; i < 600 && on_u < kThreads * kPerThread / 2; ++i) {
+    auto r = (*consumer)->Poll(absl::Milliseconds(100));
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (!r->has_value()) continue;
+    const InRecord& rec = **r;
+    ++on_u;
+    const int i_of = std::stoi(rec.key.substr(rec.key.find('-') + 1));
+    EXPECT_EQ(i_of % 2, 1) << rec.key;  // only the odd records went to u
+    if (i_of % 3 == 0) {
+      EXPECT_TRUE(rec.headers.empty()) << rec.key;
+    } else {
+      EXPECT_EQ(rec.headers, (Headers{{"ce_id", rec.key}, {"ce_source", "/inbeeld/test"}})) << rec.key;
+    }
+  }
+  EXPECT_EQ(on_u, kThreads * kPerThread / 2);
+  (*consumer)->Close();
+}
+
+// A topic name librdkafka refuses (longer than 512 bytes) is the caller's error, at once: no callback runs for the
+// record (it was never enqueued), and the producer goes on with valid topics.
+TEST_F(KafkaTest, ARefusedTopicNameIsAnErrorAndItsCallbackNeverRuns) {
+  auto producer = Producer::Create(Options());
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  bool called = false;
+  absl::Status s = (*producer)->Produce({std::string(600, 't'), kAnyPartition, "k", "v", {{"ce_id", "x"}}},
+                                        [&](const DeliveryReport&) { called = true; });
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE((*producer)->ProduceSync({"t", kAnyPartition, "k", "v", {}}, absl::Seconds(10)).ok());
+  EXPECT_TRUE((*producer)->Flush(absl::Seconds(5)).ok());
+  EXPECT_FALSE(called);
 }
 
 TEST_F(KafkaTest, ConsumerStartsAtTheOffsetTheServiceStored) {
