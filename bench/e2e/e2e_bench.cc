@@ -18,6 +18,7 @@
 //
 //   build/bin/e2e_bench --jongeren=100000 [--bin-dir=build/bin] [--rate=1000]
 //       [--latency-seconds=20] [--partitions=4] [--streams=4]
+//       [--meld-batch=500]                events per MeldBatch call of (c)
 //       [--kafka-config=K=V,...]          bare hops' librdkafka overrides
 //                                         (default fetch.wait.max.ms=10, as
 //                                         `inbeeld run` gives its services)
@@ -249,8 +250,9 @@ double BareHops(const std::vector<v1::Event>& events, const identity::Pseudonymi
   return seconds;
 }
 
-// A minimal HTTP GET of /metrics; returns the value of the first sample of `name`.
-std::optional<double> Scrape(const std::string& address, const std::string& name) {
+// A minimal HTTP GET of /metrics; returns the value of the first sample of
+// `name`, or with `sum` the sum of all its samples (every label set).
+std::optional<double> Scrape(const std::string& address, const std::string& name, bool sum = false) {
   std::pair<std::string, std::string> hp = absl::StrSplit(address, absl::MaxSplits(':', 1));
   int port = 0;
   if (!absl::SimpleAtoi(hp.second, &port)) return std::nullopt;
@@ -273,13 +275,17 @@ std::optional<double> Scrape(const std::string& address, const std::string& name
   for (ssize_t k; (k = read(fd, buf, sizeof(buf))) > 0;) body.append(buf, static_cast<size_t>(k));
   close(fd);
   std::istringstream in(body);
+  std::optional<double> total;
   for (std::string line; std::getline(in, line);) {
     if (line.rfind(name, 0) != 0) continue;
+    if (line.size() > name.size() && line[name.size()] != ' ' && line[name.size()] != '{') continue;
     const size_t sp = line.rfind(' ');
     double v = 0;
-    if (sp != std::string::npos && absl::SimpleAtod(line.substr(sp + 1), &v)) return v;
+    if (sp == std::string::npos || !absl::SimpleAtod(line.substr(sp + 1), &v)) continue;
+    if (!sum) return v;
+    total = total.value_or(0) + v;
   }
-  return std::nullopt;
+  return total;
 }
 
 // Peak RSS (VmHWM, kB) of the children of `parent`, by process name.
@@ -393,7 +399,7 @@ class Flags {
 int Main(int argc, char** argv) {
   const Flags flags(argc, argv,
                     {"jongeren", "bin-dir", "rate", "latency-seconds", "partitions", "work-dir", "streams",
-                     "kafka-config", "mix", "skip-core", "probe", "service-kafka-config", "kafka"});
+                     "kafka-config", "mix", "skip-core", "probe", "service-kafka-config", "kafka", "meld-batch"});
   const Flags* config = &flags;
   if (config->Has("probe")) {
     auto extra = kafka::ParseKafkaConfig(config->GetString("kafka-config", ""));
@@ -407,6 +413,7 @@ int Main(int argc, char** argv) {
   const int latency_seconds = config->GetInt("latency-seconds", 20);
   const int partitions = config->GetInt("partitions", 4);
   const int streams = config->GetInt("streams", 4);
+  const int meld_batch = config->GetInt("meld-batch", 500);
   const std::string bin = fs::absolute(config->GetString("bin-dir", "build/bin")).string();
   const std::string work =
       config->GetString("work-dir", absl::StrCat(fs::temp_directory_path().string(), "/inbeeld-e2e-", getpid()));
@@ -478,8 +485,13 @@ int Main(int argc, char** argv) {
   kafka::ConsumerOptions co;
   co.bootstrap_servers = get("kafka");
   co.group_id = "e2e-bench-aflevering";
-  if (auto x = kafka::ParseKafkaConfig(service_kafka.empty() ? "fetch.wait.max.ms=10" : service_kafka); x.ok()) {
-    co.extra = *x;
+  // The reader keeps up like a service: `inbeeld run`'s fetch.wait.max.ms=10
+  // stays under --service-kafka-config (which overrides it only by naming it).
+  // A reader waiting librdkafka's default 500 ms per empty fetch fell behind the
+  // mock's ~5 MiB per partition and lost most routed signals.
+  co.extra = {{"fetch.wait.max.ms", "10"}};
+  if (auto x = kafka::ParseKafkaConfig(service_kafka); x.ok()) {
+    for (const auto& [k, v] : *x) co.extra[k] = v;
   }
   co.topics = {std::string(kafka::kTopicAflevering)};
   auto consumer = kafka::Consumer::Create(co);
@@ -487,9 +499,11 @@ int Main(int argc, char** argv) {
   const absl::Time join = absl::Now() + absl::Seconds(60);
   while ((*consumer)->Assignment().empty() && absl::Now() < join) (void)(*consumer)->Poll(absl::Milliseconds(100));
   // Drain whatever the start produced (nothing without the demo).
+  size_t drained = 0;
   while (true) {
     auto r = (*consumer)->Poll(absl::Milliseconds(500));
     if (!r.ok() || !r->has_value()) break;
+    ++drained;
   }
   // Reads routed signals until `quiet` passes without one after `sender` ended.
   struct Arrivals {
@@ -500,6 +514,21 @@ int Main(int argc, char** argv) {
     std::vector<double> latencies;
   };
   bool meld_failed = false;
+  // Records the embedded cluster dropped before the reader took them make
+  // every figure of the run wrong (too few signals, too early a last one):
+  // said at once, and the run fails.
+  bool reader_lost = false;
+  auto check_reader = [&](const char* phase) {
+    int64_t lost = 0;
+    const std::vector<kafka::Gap> gaps = (*consumer)->Gaps();
+    for (const kafka::Gap& g : gaps) lost += std::max<int64_t>(g.lost(), 1);
+    if (gaps.empty()) return;
+    reader_lost = true;
+    std::printf("%s INVALID: the bench's reader lost %lld routed signals on %zu partition(s) of %s (the embedded "
+                "cluster dropped them before it read them); this run's figures do not count\n",
+                phase, static_cast<long long>(lost), gaps.size(), std::string(kafka::kTopicAflevering).c_str());
+    std::fflush(stdout);
+  };
   // `latency`: also parse each signal's ingest time (phase (d) only). In (c) the
   // reader only counts, as the bare hops' last consumer does: parsing a time per
   // signal took a few percent of the two cores the pipeline runs on.
@@ -543,7 +572,7 @@ int Main(int argc, char** argv) {
   const std::map<std::string, double> cpu_before = CpuSeconds(run);
   const absl::Time pipe_start = absl::Now();
   pid_t meld = Spawn({bin + "/inbeeld", "meld", file, "--address=" + get("ingest_grpc"), "--plaintext",
-                      "--streams=" + std::to_string(streams), "--progress=never"},
+                      "--streams=" + std::to_string(streams), "--batch=" + std::to_string(meld_batch), "--progress=never"},
                      work + "/meld.out");
   Arrivals pipe = follow(meld, pipe_start, absl::Seconds(10), /*latency=*/false);
   const double pipe_seconds = absl::ToDoubleSeconds(pipe.last - pipe_start);
@@ -552,6 +581,7 @@ int Main(int argc, char** argv) {
               "signals (core: %zu signals); meld itself (all accepted by ingest) %.2f s\n",
               pipe_seconds, pipe_rate, pipe.signals, core_signals,
               absl::ToDoubleSeconds(pipe.sender_end - pipe_start));
+  check_reader("(c)");
   // Where the CPU went in (c) (the 10 s of quiet at its end included: idle
   // loops cost little); per event of the file.
   {
@@ -598,6 +628,18 @@ int Main(int argc, char** argv) {
               "p99 %.0f ms\n",
               rate, fresh.size(), steady.signals, 1000 * Percentile(steady.latencies, 0.50),
               1000 * Percentile(steady.latencies, 0.99));
+  check_reader("(d)");
+  // Every copy routing produced (and counted once acknowledged) reached the
+  // reader: nothing dropped unseen, also where no gap was reported.
+  if (const std::optional<double> routed =
+          Scrape(get("routing_metrics"), "inbeeld_routing_signals_routed_total", /*sum=*/true);
+      routed && static_cast<size_t>(*routed) != drained + pipe.signals + steady.signals) {
+    reader_lost = true;
+    std::printf("(d) INVALID: routing produced %.0f routed signals, the bench's reader got %zu; this run's figures "
+                "do not count\n",
+                *routed, drained + pipe.signals + steady.signals);
+    std::fflush(stdout);
+  }
 
   // (e) state and memory. The store's logical size: the latest value of
   // every key on the changelog (which carries exactly the store's writes),
@@ -648,7 +690,7 @@ int Main(int argc, char** argv) {
   kill(run, SIGTERM);
   int st = 0;
   waitpid(run, &st, 0);
-  if (meld_failed) return 1;  // the work dir stays for a look
+  if (meld_failed || reader_lost) return 1;  // the work dir stays for a look
   fs::remove_all(work);
   return 0;
 }
