@@ -518,14 +518,16 @@ int Main(int argc, char** argv) {
   // every figure of the run wrong (too few signals, too early a last one):
   // said at once, and the run fails.
   bool reader_lost = false;
+  size_t gaps_reported = 0;  // a stopped partition stays in Gaps(): said once
   auto check_reader = [&](const char* phase) {
-    int64_t lost = 0;
     const std::vector<kafka::Gap> gaps = (*consumer)->Gaps();
+    if (gaps.size() <= gaps_reported) return;
+    gaps_reported = gaps.size();
+    int64_t lost = 0;
     for (const kafka::Gap& g : gaps) lost += std::max<int64_t>(g.lost(), 1);
-    if (gaps.empty()) return;
     reader_lost = true;
-    std::printf("%s INVALID: the bench's reader lost %lld routed signals on %zu partition(s) of %s (the embedded "
-                "cluster dropped them before it read them); this run's figures do not count\n",
+    std::printf("%s INVALID: the bench's reader lost %lld routed signals on %zu partition(s) of %s (the cluster "
+                "dropped them before it read them); this run's figures do not count\n",
                 phase, static_cast<long long>(lost), gaps.size(), std::string(kafka::kTopicAflevering).c_str());
     std::fflush(stdout);
   };
@@ -572,7 +574,8 @@ int Main(int argc, char** argv) {
   const std::map<std::string, double> cpu_before = CpuSeconds(run);
   const absl::Time pipe_start = absl::Now();
   pid_t meld = Spawn({bin + "/inbeeld", "meld", file, "--address=" + get("ingest_grpc"), "--plaintext",
-                      "--streams=" + std::to_string(streams), "--batch=" + std::to_string(meld_batch), "--progress=never"},
+                      "--streams=" + std::to_string(streams), "--batch=" + std::to_string(meld_batch),
+                      "--progress=never"},
                      work + "/meld.out");
   Arrivals pipe = follow(meld, pipe_start, absl::Seconds(10), /*latency=*/false);
   const double pipe_seconds = absl::ToDoubleSeconds(pipe.last - pipe_start);
