@@ -698,13 +698,9 @@ int Main(int argc, char** argv) {
               jongere_keys ? static_cast<double>(jongere_bytes) / jongere_keys : 0.0,
               jongere_keys ? static_cast<double>(wake_bytes) / jongere_keys : 0.0, static_cast<double>(disk) / 1e6);
   for (const auto& [name, kb] : rss) std::printf("    peak RSS %-20s %ld MB\n", name.c_str(), kb / 1024);
-  if (skip_core) {
-    std::printf("ratios: pipeline/core n/a (--skip-core), pipeline/bare %.2f\n",
-                bare_rate > 0 ? pipe_rate / bare_rate : 0.0);
-  } else {
-    std::printf("ratios: pipeline/core %.2f, pipeline/bare %.2f\n", pipe_rate / core_rate,
-                bare_rate > 0 ? pipe_rate / bare_rate : 0.0);
-  }
+  const std::string core_ratio = skip_core ? "n/a (--skip-core)" : absl::StrFormat("%.2f", pipe_rate / core_rate);
+  std::printf("ratios: pipeline/core %s, pipeline/bare %.2f\n", core_ratio.c_str(),
+              bare_rate > 0 ? pipe_rate / bare_rate : 0.0);
   std::fflush(stdout);
 
   if (meld_failed || reader_lost) return 1;  // the work dir stays for a look
