@@ -3,17 +3,21 @@
 //   (b) bare:     the same encoded records through three hops (topic 0 →
 //                 consumer → producer → topic 1 → ... → topic 3 consumer),
 //                 the project's kafka::Producer/Consumer (same settings:
-//                 acks=all, idempotent, linger.ms=5), no processing
+//                 acks=all, idempotent, linger.ms=5), no processing; its
+//                 CPU per event and per record written and read
 //   (c) pipeline: `inbeeld run` (ingest, signaling, routing, delivery on the
 //                 embedded cluster); `inbeeld meld` sends the file; the clock
 //                 runs from meld's start to the last routed signal arriving
 //                 on inbeeld.aflevering.v1 (what delivery hands to
-//                 subscribers)
+//                 subscribers); each process's CPU per event, the records
+//                 written per event by topic, and Kafka's part of the CPU
+//                 at the bare hops' cost per record
 //   (d) latency:  fresh jongeren sent at a steady rate through meld; per
 //                 routed signal, arrival minus its inbeeld_ingest_time
 //                 (ingest's acceptance time); p50/p99
-//   (e) state:    inbeeld_signaling_state_bytes / inbeeld_signaling_jongeren
-//                 and the peak RSS (VmHWM) of each service
+//   (e) state:    the peak RSS (VmHWM) of each service while it runs; then,
+//                 stopped, signaling's store read: key and value bytes of
+//                 every jongere record and wake-up entry, per jongere
 // Prints the ratios pipeline/core and pipeline/bare.
 //
 //   build/bin/e2e_bench --jongeren=100000 [--bin-dir=build/bin] [--rate=1000]
@@ -149,8 +153,25 @@ size_t CountLines(const std::string& path) {
   return n;
 }
 
+// CPU time of this process so far (every thread), user + system, seconds.
+double ProcessCpuSeconds() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// The bare hops write every record to four topics (the source's and three
+// hops') and read it from each.
+constexpr int kBareRecordsPerEvent = 4;
+
+struct BareResult {
+  double seconds = 0;      // 0: stalled
+  double cpu_seconds = 0;  // the bench process meanwhile: source, hops, last consumer, embedded cluster
+};
+
 // (b): records through three hops with no processing.
-double BareHops(const std::vector<v1::Event>& events, const identity::Pseudonymizer& pseudo, int partitions,
+BareResult BareHops(const std::vector<v1::Event>& events, const identity::Pseudonymizer& pseudo, int partitions,
                 const std::map<std::string, std::string>& extra) {
   auto cluster = kafka::EmbeddedCluster::Start();
   if (!cluster.ok()) Die(std::string(cluster.status().message()));
@@ -192,6 +213,7 @@ double BareHops(const std::vector<v1::Event>& events, const identity::Pseudonymi
   }
   const int64_t total = static_cast<int64_t>(records.size());
   std::atomic<bool> failed{false};
+  const double cpu_start = ProcessCpuSeconds();
   const absl::Time start = absl::Now();
   std::vector<std::thread> hops;
   // Hops 0→1, 1→2, 2→3: poll a record, produce it to the next topic (async;
@@ -241,6 +263,7 @@ double BareHops(const std::vector<v1::Event>& events, const identity::Pseudonymi
     delivered = ++n;
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  const double cpu_seconds = ProcessCpuSeconds() - cpu_start;
   failed = true;  // stop hops that still wait
   source.join();
   for (auto& h : hops) h.join();
@@ -248,9 +271,9 @@ double BareHops(const std::vector<v1::Event>& events, const identity::Pseudonymi
   if (n < total) {
     std::printf("(b) bare     STALLED: %lld of %lld records through the three hops, none for 30 s\n",
                 static_cast<long long>(n), static_cast<long long>(total));
-    return 0;
+    return {};
   }
-  return seconds;
+  return {seconds, cpu_seconds};
 }
 
 // A minimal HTTP GET of /metrics; returns the value of the first sample of
@@ -336,6 +359,52 @@ std::map<std::string, double> CpuSeconds(pid_t parent) {
     out[name] += CpuSecondsOf(pid);
   }
   return out;
+}
+
+// After (c): the records the pipeline wrote to the cluster per event, by
+// topic, against the bare hops' kBareRecordsPerEvent; and what Kafka's part of
+// the pipeline's CPU would be at the bare hops' cost per record.
+void PrintRecordsPerEvent(const kafka::ClientOptions& options, int partitions, size_t n_events,
+                          double bare_us_per_record, double pipeline_us_per_event) {
+  std::map<std::string, int64_t> written;  // by group
+  for (const kafka::TopicSpec& t : kafka::InBeeldTopics(partitions, 1)) {
+    auto ends = kafka::EndOffsets(options, t.name, absl::Seconds(30));
+    if (!ends.ok()) {
+      std::printf("    records written: %s: %s\n", t.name.c_str(), std::string(ends.status().message()).c_str());
+      return;
+    }
+    std::string group = "other";  // inbeeld.organisaties.v1 (nothing writes it here)
+    if (t.name.ends_with(".dlq")) {
+      group = "DLQ";
+    } else if (std::find(kafka::kEventTopics.begin(), kafka::kEventTopics.end(), t.name) !=
+               kafka::kEventTopics.end()) {
+      group = "events";
+    } else if (t.name == kafka::kTopicSignalen) {
+      group = "signalen";
+    } else if (t.name == kafka::kTopicSignalingChangelog) {
+      group = "changelog";
+    } else if (t.name == kafka::kTopicAflevering) {
+      group = "aflevering";
+    }
+    for (int64_t end : *ends) written[group] += end;
+  }
+  const double n = static_cast<double>(n_events);
+  double per_event = 0;
+  std::string line;
+  for (const char* group : {"events", "signalen", "changelog", "aflevering", "DLQ", "other"}) {
+    const double r = static_cast<double>(written[group]) / n;
+    if (r == 0 && std::string_view(group) == "other") continue;
+    per_event += r;
+    absl::StrAppendFormat(&line, "%s%s %.2f", line.empty() ? "" : ", ", group, r);
+  }
+  std::printf("    records written per event: %s; %.2f in all (the bare hops: %d)\n", line.c_str(), per_event,
+              kBareRecordsPerEvent);
+  if (bare_us_per_record > 0) {
+    const double kafka_us = per_event * bare_us_per_record;
+    std::printf("    at the bare hops' %.2f us per record, Kafka is ~%.1f of the pipeline's %.1f us per event; the "
+                "processes' own work ~%.1f us\n",
+                bare_us_per_record, kafka_us, pipeline_us_per_event, pipeline_us_per_event - kafka_us);
+  }
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -456,10 +525,17 @@ int Main(int argc, char** argv) {
   if (!extra.ok()) Die(std::string(extra.status().message()));
   const std::string external_kafka = config->GetString("kafka", "");
   // The bare hops run on the embedded cluster only: on Apache Kafka the comparison is with the embedded pipeline.
-  const double bare_seconds = external_kafka.empty() ? BareHops(events, *pseudo, partitions, *extra) : 0;
-  const double bare_rate = bare_seconds > 0 ? static_cast<double>(n_events) / bare_seconds : 0;
+  const BareResult bare = external_kafka.empty() ? BareHops(events, *pseudo, partitions, *extra) : BareResult{};
+  const double bare_rate = bare.seconds > 0 ? static_cast<double>(n_events) / bare.seconds : 0;
+  // What Kafka costs per record, produced, stored and consumed once: the
+  // yardstick for the pipeline's own records below.
+  const double bare_us_per_record =
+      bare.seconds > 0 ? 1e6 * bare.cpu_seconds / static_cast<double>(kBareRecordsPerEvent * n_events) : 0;
   if (external_kafka.empty()) {
-    std::printf("(b) bare     3 hops, no processing: %.2f s, %.0f events/s\n", bare_seconds, bare_rate);
+    std::printf("(b) bare     3 hops, no processing: %.2f s, %.0f events/s; CPU %.1f s, %.1f us/event, %.2f us per "
+                "record (%d written and read per event)\n",
+                bare.seconds, bare_rate, bare.cpu_seconds, 1e6 * bare.cpu_seconds / static_cast<double>(n_events),
+                bare_us_per_record, kBareRecordsPerEvent);
   } else {
     std::printf("(b) bare     skipped (--kafka): the pipeline runs on Apache Kafka at %s\n", external_kafka.c_str());
   }
@@ -608,6 +684,12 @@ int Main(int argc, char** argv) {
                   1e6 * seconds / static_cast<double>(n_events), total > 0 ? 100 * seconds / total : 0.0);
     }
     std::printf("    CPU %-22s %6.1f s  %5.1f us/event\n", "total", total, 1e6 * total / static_cast<double>(n_events));
+    // On the embedded cluster the topics are this run's alone: their end
+    // offsets are what (c) wrote. (An Apache Kafka cluster may be reused.)
+    if (external_kafka.empty()) {
+      PrintRecordsPerEvent(co, partitions, n_events, bare_us_per_record,
+                           1e6 * total / static_cast<double>(n_events));
+    }
   }
   std::fflush(stdout);
 

@@ -1,7 +1,9 @@
 // Topic administration through librdkafka's C Admin API (the C++ API has none).
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <map>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -31,6 +33,28 @@ absl::StatusOr<int32_t> PartitionCount(const ClientOptions& options, std::string
     }
   }
   return absl::NotFoundError(absl::StrCat("topic ", std::string(topic), " not found"));
+}
+
+absl::StatusOr<std::vector<int64_t>> EndOffsets(const ClientOptions& options, std::string_view topic,
+                                                absl::Duration timeout) {
+  absl::StatusOr<int32_t> partitions = PartitionCount(options, topic, timeout);
+  if (!partitions.ok()) return partitions.status();
+  auto conf = internal::MakeConf(options, internal::ClientKind::kProducer, {});
+  if (!conf.ok()) return conf.status();
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf->get(), err));
+  if (!p) return absl::InvalidArgumentError(err);
+  const absl::Time deadline = absl::Now() + timeout;
+  std::vector<int64_t> ends;
+  for (int32_t partition = 0; partition < *partitions; ++partition) {
+    int64_t low = 0, high = 0;
+    const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
+    const RdKafka::ErrorCode e =
+        p->query_watermark_offsets(std::string(topic), partition, &low, &high, TimeoutMs(left));
+    if (e != RdKafka::ERR_NO_ERROR) return internal::ToStatus(e, "kafka watermarks");
+    ends.push_back(high);
+  }
+  return ends;
 }
 
 namespace {

@@ -348,6 +348,25 @@ TEST_F(KafkaTest, AStoredOffsetBelowTheLogStartStopsThePartitionInsteadOfSkippin
   EXPECT_EQ(read.back(), produced - 1);
 }
 
+// What each partition of a topic received, in partition order (e2e_bench
+// counts the pipeline's records per topic with it).
+TEST_F(KafkaTest, EndOffsetsCountTheRecordsWrittenToEachPartition) {
+  auto producer = Producer::Create(Options());
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  const std::vector<int> per_partition = {2, 0, 5, 1};
+  for (int32_t p = 0; p < 4; ++p) {
+    for (int i = 0; i < per_partition[static_cast<size_t>(p)]; ++i) {
+      ASSERT_TRUE((*producer)->ProduceSync({"t", p, "k", "v", {}}, absl::Seconds(10)).ok());
+    }
+  }
+  auto ends = EndOffsets(Options(), "t", absl::Seconds(10));
+  ASSERT_TRUE(ends.ok()) << ends.status();
+  EXPECT_EQ(*ends, (std::vector<int64_t>{2, 0, 5, 1}));
+  ClientOptions nobody;
+  nobody.bootstrap_servers = "127.0.0.1:1";  // nothing listens: an error, not zeros
+  EXPECT_FALSE(EndOffsets(nobody, "t", absl::Seconds(2)).ok());
+}
+
 TEST_F(KafkaTest, BacklogMonitorHoldsBackUntilTheGroupCommittedItsOffsets) {
   auto producer = Producer::Create(Options());
   ASSERT_TRUE(producer.ok());

@@ -232,6 +232,13 @@ class Consumer {
 absl::StatusOr<int32_t> PartitionCount(const ClientOptions& options, std::string_view topic,
                                        absl::Duration timeout);
 
+// The end offset (high watermark) of every partition of a topic, in partition
+// order: how many offsets were ever written to each (records, plus transaction
+// markers on Apache Kafka), retention or not. For benchmarks and operators'
+// tools that count what a topic received; not on the data path.
+absl::StatusOr<std::vector<int64_t>> EndOffsets(const ClientOptions& options, std::string_view topic,
+                                                absl::Duration timeout);
+
 // librdkafka's default partitioner for a key: murmur2_random (Java-compatible
 // murmur2 of the key, positive, modulo the partition count).
 int32_t PartitionForKey(std::string_view key, int32_t partition_count);
