@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -13,17 +14,23 @@
 
 namespace inbeeld::kafka {
 
-absl::StatusOr<int32_t> PartitionCount(const ClientOptions& options, std::string_view topic,
-                                       absl::Duration timeout) {
+namespace {
+
+// A client handle for metadata and watermark queries.
+absl::StatusOr<std::unique_ptr<RdKafka::Producer>> QueryClient(const ClientOptions& options) {
   auto conf = internal::MakeConf(options, internal::ClientKind::kProducer, {});
   if (!conf.ok()) return conf.status();
   std::string err;
   std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf->get(), err));
   if (!p) return absl::InvalidArgumentError(err);
-  std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(p.get(), std::string(topic), nullptr, err));
+  return p;
+}
+
+absl::StatusOr<int32_t> PartitionCountWith(RdKafka::Producer& p, std::string_view topic, absl::Duration timeout) {
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(&p, std::string(topic), nullptr, err));
   RdKafka::Metadata* md = nullptr;
-  RdKafka::ErrorCode e =
-      p->metadata(false, t.get(), &md, TimeoutMs(timeout));
+  RdKafka::ErrorCode e = p.metadata(false, t.get(), &md, TimeoutMs(timeout));
   if (e != RdKafka::ERR_NO_ERROR) return internal::ToStatus(e, "kafka metadata");
   std::unique_ptr<RdKafka::Metadata> owned(md);
   for (const auto* tm : *md->topics()) {
@@ -35,22 +42,29 @@ absl::StatusOr<int32_t> PartitionCount(const ClientOptions& options, std::string
   return absl::NotFoundError(absl::StrCat("topic ", std::string(topic), " not found"));
 }
 
+}  // namespace
+
+absl::StatusOr<int32_t> PartitionCount(const ClientOptions& options, std::string_view topic,
+                                       absl::Duration timeout) {
+  auto p = QueryClient(options);
+  if (!p.ok()) return p.status();
+  return PartitionCountWith(**p, topic, timeout);
+}
+
 absl::StatusOr<std::vector<int64_t>> EndOffsets(const ClientOptions& options, std::string_view topic,
                                                 absl::Duration timeout) {
-  absl::StatusOr<int32_t> partitions = PartitionCount(options, topic, timeout);
-  if (!partitions.ok()) return partitions.status();
-  auto conf = internal::MakeConf(options, internal::ClientKind::kProducer, {});
-  if (!conf.ok()) return conf.status();
-  std::string err;
-  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf->get(), err));
-  if (!p) return absl::InvalidArgumentError(err);
   const absl::Time deadline = absl::Now() + timeout;
+  auto p = QueryClient(options);
+  if (!p.ok()) return p.status();
+  // One deadline for the metadata and every partition's query.
+  auto left = [&] { return std::max(deadline - absl::Now(), absl::ZeroDuration()); };
+  absl::StatusOr<int32_t> partitions = PartitionCountWith(**p, topic, left());
+  if (!partitions.ok()) return partitions.status();
   std::vector<int64_t> ends;
   for (int32_t partition = 0; partition < *partitions; ++partition) {
     int64_t low = 0, high = 0;
-    const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
     const RdKafka::ErrorCode e =
-        p->query_watermark_offsets(std::string(topic), partition, &low, &high, TimeoutMs(left));
+        (*p)->query_watermark_offsets(std::string(topic), partition, &low, &high, TimeoutMs(left()));
     if (e != RdKafka::ERR_NO_ERROR) return internal::ToStatus(e, "kafka watermarks");
     ends.push_back(high);
   }
