@@ -11,7 +11,9 @@
 //                 on inbeeld.aflevering.v1 (what delivery hands to
 //                 subscribers); each process's CPU per event, the records
 //                 written per event by topic, and Kafka's part of the CPU
-//                 at the bare hops' cost per record
+//                 at the bare hops' cost per record; INVALID (exit 1) when an
+//                 event ingest acknowledged is not on an event topic or
+//                 signaling did not take one that is
 //   (d) latency:  fresh jongeren sent at a steady rate through meld; per
 //                 routed signal, arrival minus its inbeeld_ingest_time
 //                 (ingest's acceptance time); p50/p99
@@ -361,38 +363,52 @@ std::map<std::string, double> CpuSeconds(pid_t parent) {
   return out;
 }
 
-// After (c): the records the pipeline wrote to the cluster per event, by
-// topic, against the bare hops' kBareRecordsPerEvent; and what Kafka's part of
-// the pipeline's CPU would be at the bare hops' cost per record.
-void PrintRecordsPerEvent(const kafka::ClientOptions& options, int partitions, size_t n_events,
-                          double bare_us_per_record, double pipeline_us_per_event) {
-  std::map<std::string, int64_t> written;  // by group
+// What each of InBeeld's topics received (the sum of its partitions' end
+// offsets), by name; nullopt (after printing why) when the cluster did not
+// answer. On the embedded cluster the topics are this run's alone.
+std::optional<std::map<std::string, int64_t>> WrittenPerTopic(const kafka::ClientOptions& options, int partitions) {
+  std::map<std::string, int64_t> written;
   for (const kafka::TopicSpec& t : kafka::InBeeldTopics(partitions, 1)) {
     auto ends = kafka::EndOffsets(options, t.name, absl::Seconds(30));
     if (!ends.ok()) {
       std::printf("    records written: %s: %s\n", t.name.c_str(), std::string(ends.status().message()).c_str());
-      return;
+      return std::nullopt;
     }
+    for (int64_t end : *ends) written[t.name] += end;
+  }
+  return written;
+}
+
+bool IsEventTopic(std::string_view topic) {
+  return std::find(kafka::kEventTopics.begin(), kafka::kEventTopics.end(), topic) != kafka::kEventTopics.end();
+}
+
+// After (c): the records the pipeline wrote per event, by kind of topic,
+// against the bare hops' kBareRecordsPerEvent; and what Kafka's part of the
+// pipeline's CPU would be at the bare hops' cost per record.
+void PrintRecordsPerEvent(const std::map<std::string, int64_t>& written, size_t n_events, double bare_us_per_record,
+                          double pipeline_us_per_event) {
+  std::map<std::string, int64_t> by_group;
+  for (const auto& [topic, count] : written) {
     std::string group = "other";  // inbeeld.organisaties.v1 (nothing writes it here)
-    if (t.name.ends_with(".dlq")) {
+    if (topic.ends_with(".dlq")) {
       group = "DLQ";
-    } else if (std::find(kafka::kEventTopics.begin(), kafka::kEventTopics.end(), t.name) !=
-               kafka::kEventTopics.end()) {
+    } else if (IsEventTopic(topic)) {
       group = "events";
-    } else if (t.name == kafka::kTopicSignalen) {
+    } else if (topic == kafka::kTopicSignalen) {
       group = "signalen";
-    } else if (t.name == kafka::kTopicSignalingChangelog) {
+    } else if (topic == kafka::kTopicSignalingChangelog) {
       group = "changelog";
-    } else if (t.name == kafka::kTopicAflevering) {
+    } else if (topic == kafka::kTopicAflevering) {
       group = "aflevering";
     }
-    for (int64_t end : *ends) written[group] += end;
+    by_group[group] += count;
   }
   const double n = static_cast<double>(n_events);
   double per_event = 0;
   std::string line;
   for (const char* group : {"events", "signalen", "changelog", "aflevering", "DLQ", "other"}) {
-    const double r = static_cast<double>(written[group]) / n;
+    const double r = static_cast<double>(by_group[group]) / n;
     if (r == 0 && std::string_view(group) == "other") continue;
     per_event += r;
     absl::StrAppendFormat(&line, "%s%s %.2f", line.empty() ? "" : ", ", group, r);
@@ -614,6 +630,34 @@ int Main(int argc, char** argv) {
                 phase, static_cast<long long>(lost), gaps.size(), std::string(kafka::kTopicAflevering).c_str());
     std::fflush(stdout);
   };
+  // Every event ingest acknowledged is on an event topic, and signaling took
+  // every one of them (applied, a duplicate, or to a DLQ): nothing
+  // acknowledged was lost between ingest and signaling. (More written than
+  // acknowledged is a produce retried after a lost acknowledgement, which
+  // signaling counts as a duplicate.)
+  bool events_lost = false;
+  auto check_events = [&](const std::map<std::string, int64_t>& written) {
+    int64_t on_topics = 0, to_dlq = 0;
+    for (const auto& [topic, count] : written) {
+      if (IsEventTopic(topic)) on_topics += count;
+      if (topic.ends_with(".dlq") && IsEventTopic(topic.substr(0, topic.size() - 4))) to_dlq += count;
+    }
+    const std::optional<double> acknowledged =
+        Scrape(get("ingest_metrics"), "inbeeld_ingest_events_accepted_total", /*sum=*/true);
+    const std::optional<double> applied =
+        Scrape(get("signaling_metrics"), "inbeeld_signaling_events_applied_total", /*sum=*/true);
+    const std::optional<double> duplicate =
+        Scrape(get("signaling_metrics"), "inbeeld_signaling_events_duplicate_total", /*sum=*/true);
+    const int64_t taken = static_cast<int64_t>(applied.value_or(0) + duplicate.value_or(0)) + to_dlq;
+    if (!acknowledged || !applied || static_cast<int64_t>(*acknowledged) > on_topics || taken != on_topics) {
+      events_lost = true;
+      std::printf("(c) INVALID: ingest acknowledged %.0f events, the event topics hold %lld, signaling took %lld "
+                  "(applied %.0f, duplicate %.0f, to a DLQ %lld); this run's figures do not count\n",
+                  acknowledged.value_or(-1), static_cast<long long>(on_topics), static_cast<long long>(taken),
+                  applied.value_or(-1), duplicate.value_or(0), static_cast<long long>(to_dlq));
+      std::fflush(stdout);
+    }
+  };
   // `latency`: also parse each signal's ingest time (phase (d) only). In (c) the
   // reader only counts, as the bare hops' last consumer does: parsing a time per
   // signal took a few percent of the two cores the pipeline runs on.
@@ -687,8 +731,10 @@ int Main(int argc, char** argv) {
     // On the embedded cluster the topics are this run's alone: their end
     // offsets are what (c) wrote. (An Apache Kafka cluster may be reused.)
     if (external_kafka.empty()) {
-      PrintRecordsPerEvent(co, partitions, n_events, bare_us_per_record,
-                           1e6 * total / static_cast<double>(n_events));
+      if (const auto written = WrittenPerTopic(co, partitions)) {
+        PrintRecordsPerEvent(*written, n_events, bare_us_per_record, 1e6 * total / static_cast<double>(n_events));
+        check_events(*written);
+      }
     }
   }
   std::fflush(stdout);
@@ -785,7 +831,7 @@ int Main(int argc, char** argv) {
               bare_rate > 0 ? pipe_rate / bare_rate : 0.0);
   std::fflush(stdout);
 
-  if (meld_failed || reader_lost) return 1;  // the work dir stays for a look
+  if (meld_failed || reader_lost || events_lost) return 1;  // the work dir stays for a look
   fs::remove_all(work);
   return 0;
 }
