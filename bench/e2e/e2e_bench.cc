@@ -14,6 +14,12 @@
 //                 at the bare hops' cost per record; INVALID (exit 1) when an
 //                 event ingest acknowledged is not on an event topic or
 //                 signaling did not take one that is
+//   (c') with --back-half: fresh jongeren (as many as (c)'s), their records
+//                 encoded as ingest encodes them and written by the bench
+//                 straight to the event topics (no meld, no ingest); the
+//                 clock runs from the first record to the last routed
+//                 signal: what signaling, routing and the broker allow
+//                 without the front door, against the bare hops
 //   (d) latency:  fresh jongeren sent at a steady rate through meld; per
 //                 routed signal, arrival minus its inbeeld_ingest_time
 //                 (ingest's acceptance time); p50/p99
@@ -30,6 +36,7 @@
 //                                         `inbeeld run` gives its services)
 //       [--service-kafka-config=K=V,...]  overrides for the services instead
 //       [--skip-core] [--probe=N]         (N: produce-only probe, nothing else)
+//       [--back-half]                     also (c'); (e) then holds its jongeren too
 //       [--mix=school-year|national]      the population of (a)-(c): every jongere
 //                                         a school year of events (default), or
 //                                         population_gen's national mix
@@ -49,6 +56,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -70,6 +78,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "inbeeld/events/event_record.h"
 #include "inbeeld/identity/pseudonym.h"
+#include "inbeeld/kafka/backlog.h"
 #include "inbeeld/kafka/embedded_cluster.h"
 #include "inbeeld/kafka/kafka.h"
 #include "inbeeld/kafka/kafka_metrics.h"
@@ -423,6 +432,86 @@ void PrintRecordsPerEvent(const std::map<std::string, int64_t>& written, size_t 
   }
 }
 
+// Key, value and headers: what ingest tells its backlog monitor per record.
+size_t PayloadBytes(const kafka::OutRecord& r) {
+  size_t n = r.key.size() + r.value.size();
+  for (const auto& h : r.headers) n += h.key.size() + h.value.size();
+  return n;
+}
+
+// (c'): the pipeline behind the front door. The bench writes `records`
+// (encoded as ingest encodes events) straight to the event topics and reads
+// the routed signals with `reader`, as in (c).
+struct BackHalfResult {
+  double seconds = 0;     // first record written → last routed signal read
+  size_t signals = 0;     // routed signals read
+  int64_t taken = 0;      // events signaling applied or found duplicate meanwhile
+  double source_cpu = 0;  // the bench's writing thread, seconds
+  std::map<std::string, double> cpu;  // `inbeeld run` and its services, seconds
+  absl::Status produced;  // the writer's flush
+};
+
+BackHalfResult BackHalf(const std::vector<kafka::OutRecord>& records, const kafka::ClientOptions& options,
+                        kafka::Consumer& reader, const std::string& signaling_metrics, pid_t run) {
+  BackHalfResult res;
+  auto producer = kafka::Producer::Create(options);
+  if (!producer.ok()) Die(std::string(producer.status().message()));
+  auto taken = [&]() -> std::optional<double> {
+    const auto applied = Scrape(signaling_metrics, "inbeeld_signaling_events_applied_total", /*sum=*/true);
+    const auto duplicate = Scrape(signaling_metrics, "inbeeld_signaling_events_duplicate_total", /*sum=*/true);
+    if (!applied) return std::nullopt;
+    return *applied + duplicate.value_or(0);
+  };
+  const double taken_before = taken().value_or(0);
+  // Held back as ingest holds back (the same monitor and limits `inbeeld run`
+  // gives it): the embedded cluster keeps only ~5 MiB per partition, so the
+  // writer waits while a partition's backlog behind signaling's committed
+  // offsets is at half of that.
+  kafka::BacklogOptions bo;
+  bo.kafka = options;
+  bo.topics = {kafka::kEventTopics.begin(), kafka::kEventTopics.end()};
+  bo.max_backlog_bytes = kafka::kMockRetainedBytes / 2;
+  bo.max_backlog_records = kafka::kMockRetainedBatches / 2;
+  auto backlog = kafka::BacklogMonitor::Start(bo);
+  if (!backlog.ok()) Die(std::string(backlog.status().message()));
+  kafka::BacklogMonitor& monitor = **backlog;
+  const std::map<std::string, double> cpu_before = CpuSeconds(run);
+  std::atomic<bool> source_done{false};
+  const absl::Time start = absl::Now();
+  std::thread source([&] {
+    for (const kafka::OutRecord& r : records) {
+      while (!monitor.Admit(r.topic, r.key).ok()) absl::SleepFor(absl::Milliseconds(5));
+      const size_t bytes = PayloadBytes(r);
+      while (!(*producer)->Produce(r, [&monitor, bytes](const kafka::DeliveryReport& d) { monitor.Produced(d, bytes); })
+                  .ok()) {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+    }
+    res.produced = (*producer)->Flush(absl::Seconds(120));
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    res.source_cpu = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    source_done = true;
+  });
+  // As (c): until 10 s pass without a routed signal after the last record.
+  absl::Time last = start, source_end = absl::InfiniteFuture();
+  while (true) {
+    if (source_done.load() && source_end == absl::InfiniteFuture()) source_end = absl::Now();
+    if (source_done.load() && absl::Now() - std::max(last, source_end) > absl::Seconds(10)) break;
+    auto r = reader.Poll(absl::Milliseconds(100));
+    if (!r.ok()) Die(std::string(r.status().message()));
+    if (!r->has_value()) continue;
+    ++res.signals;
+    last = absl::Now();
+  }
+  source.join();
+  res.seconds = absl::ToDoubleSeconds(last - start);
+  res.cpu = CpuSeconds(run);
+  for (const auto& [name, before] : cpu_before) res.cpu[name] -= before;
+  res.taken = static_cast<int64_t>(taken().value_or(0) - taken_before);
+  return res;
+}
+
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -487,7 +576,8 @@ class Flags {
 int Main(int argc, char** argv) {
   const Flags flags(argc, argv,
                     {"jongeren", "bin-dir", "rate", "latency-seconds", "partitions", "work-dir", "streams",
-                     "kafka-config", "mix", "skip-core", "probe", "service-kafka-config", "kafka", "meld-batch"});
+                     "kafka-config", "mix", "skip-core", "probe", "service-kafka-config", "kafka", "meld-batch",
+                     "back-half"});
   const Flags* config = &flags;
   if (config->Has("probe")) {
     auto extra = kafka::ParseKafkaConfig(config->GetString("kafka-config", ""));
@@ -739,6 +829,46 @@ int Main(int argc, char** argv) {
   }
   std::fflush(stdout);
 
+  // (c') the pipeline behind the front door: fresh jongeren, as many as (c)'s.
+  size_t back_signals = 0;
+  if (config->GetBool("back-half")) {
+    std::vector<v1::Event> back;
+    const int64_t n_back = Generate(work + "/back.jsonl", 20'000'000, jongeren, &back, mix == "national");
+    std::vector<kafka::OutRecord> records;
+    records.reserve(back.size());
+    for (const v1::Event& e : back) records.push_back(events::Encode(e, *pseudo, absl::Now()));
+    back.clear();
+    back.shrink_to_fit();
+    kafka::ClientOptions wo;
+    wo.bootstrap_servers = get("kafka");
+    wo.extra = *extra;
+    const BackHalfResult b = BackHalf(records, wo, **consumer, get("signaling_metrics"), run);
+    back_signals = b.signals;
+    const double rate_back = static_cast<double>(n_back) / b.seconds;
+    std::printf("(c') behind the front door: the bench writes %lld encoded events to the event topics → signaling → "
+                "routing → aflevering: %.2f s, %.0f events/s, %zu routed signals; %.2f of the bare hops, %.2f of "
+                "(c)\n",
+                static_cast<long long>(n_back), b.seconds, rate_back, b.signals,
+                bare_rate > 0 ? rate_back / bare_rate : 0.0, rate_back / pipe_rate);
+    double total = 0;
+    for (const auto& [name, seconds] : b.cpu) {
+      if (seconds < 0.05) continue;  // ingest and delivery idle
+      total += seconds;
+      std::printf("    CPU %-22s %6.1f s  %5.1f us/event\n", name.c_str(), seconds,
+                  1e6 * seconds / static_cast<double>(n_back));
+    }
+    std::printf("    CPU %-22s %6.1f s  %5.1f us/event (not in the total)\n", "the bench's writer", b.source_cpu,
+                1e6 * b.source_cpu / static_cast<double>(n_back));
+    std::printf("    CPU %-22s %6.1f s  %5.1f us/event\n", "total", total, 1e6 * total / static_cast<double>(n_back));
+    if (!b.produced.ok() || b.taken != n_back) {
+      events_lost = true;
+      std::printf("(c') INVALID: wrote %lld events (%s), signaling took %lld; this run's figures do not count\n",
+                  static_cast<long long>(n_back), b.produced.ToString().c_str(), static_cast<long long>(b.taken));
+    }
+    check_reader("(c')");
+    std::fflush(stdout);
+  }
+
   // (d) latency at a steady rate: fresh jongeren, `rate` events/s through meld's stdin.
   std::vector<v1::Event> fresh;
   const std::string fresh_file = work + "/fresh.jsonl";
@@ -775,11 +905,11 @@ int Main(int argc, char** argv) {
   // before meld sends.)
   if (const std::optional<double> routed =
           Scrape(get("routing_metrics"), "inbeeld_routing_signals_routed_total", /*sum=*/true);
-      routed && static_cast<size_t>(*routed) != pipe.signals + steady.signals) {
+      routed && static_cast<size_t>(*routed) != pipe.signals + back_signals + steady.signals) {
     reader_lost = true;
     std::printf("(d) INVALID: routing produced %.0f routed signals, the bench's reader got %zu (%zu drained before "
                 "(c) not included); this run's figures do not count\n",
-                *routed, pipe.signals + steady.signals, drained);
+                *routed, pipe.signals + back_signals + steady.signals, drained);
     std::fflush(stdout);
   }
 

@@ -151,6 +151,21 @@ class ConsumerImpl final : public Consumer, public RdKafka::RebalanceCb {
     return out;
   }
 
+  std::vector<TopicPartition> Behind() const override {
+    std::vector<TopicPartition> out;
+    absl::MutexLock lock(&mu_);
+    for (const TopicPartition& tp : assignment_) {
+      if (gaps_.contains(tp)) continue;  // stopped: nothing more comes
+      int64_t low = 0, high = -1;
+      const RdKafka::ErrorCode e = consumer_->get_watermark_offsets(tp.topic, tp.partition, &low, &high);
+      const auto next = positions_.find(tp);
+      if (e != RdKafka::ERR_NO_ERROR || high < 0 || next == positions_.end() || high > next->second) {
+        out.push_back(tp);
+      }
+    }
+    return out;
+  }
+
   void Close() override {
     if (closed_) return;
     closed_ = true;

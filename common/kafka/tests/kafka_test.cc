@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <future>
@@ -217,6 +218,56 @@ TEST_F(KafkaTest, ConsumerStartsAtTheOffsetTheServiceStored) {
     if (r->has_value()) values.push_back((*r)->value);
   }
   EXPECT_EQ(values, (std::vector<std::string>{"3", "4"}));
+}
+
+// Signaling holds a record back while another partition still has unread
+// records accepted before it (signaling's ArrivalOrder): Behind says which.
+TEST_F(KafkaTest, BehindNamesThePartitionsWithRecordsNotYetPolled) {
+  auto producer = Producer::Create(Options());
+  ASSERT_TRUE(producer.ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*producer)->ProduceSync({"t", 0, "k", std::to_string(i), {}}, absl::Seconds(10)).ok());
+  }
+  ConsumerOptions co;
+  co.bootstrap_servers = cluster_->bootstrap_servers();
+  co.group_id = "g-behind";
+  co.topics = {"t"};
+  auto consumer = Consumer::Create(co);
+  ASSERT_TRUE(consumer.ok());
+  std::optional<InRecord> first;
+  for (int i = 0; i < 300 && !first; ++i) {
+    auto r = (*consumer)->Poll(absl::Milliseconds(100));
+    ASSERT_TRUE(r.ok());
+    first = std::move(*r);
+  }
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->value, "0");
+  // Two records of partition 0 are fetched but not yet polled.
+  const std::vector<TopicPartition> behind = (*consumer)->Behind();
+  EXPECT_NE(std::find(behind.begin(), behind.end(), TopicPartition{"t", 0}), behind.end());
+  int polled = 1;
+  for (int i = 0; i < 300 && polled < 3; ++i) {
+    auto r = (*consumer)->Poll(absl::Milliseconds(100));
+    ASSERT_TRUE(r.ok());
+    if (r->has_value()) ++polled;
+  }
+  ASSERT_EQ(polled, 3);
+  // Everything polled, and the empty partitions answered by a fetch: none is behind.
+  std::vector<TopicPartition> after = (*consumer)->Behind();
+  for (int i = 0; i < 50 && !after.empty(); ++i) {
+    ASSERT_TRUE((*consumer)->Poll(absl::Milliseconds(100)).ok());
+    after = (*consumer)->Behind();
+  }
+  EXPECT_TRUE(after.empty()) << after.size() << " partitions behind";
+  // A new record makes its partition behind again once a fetch brought it.
+  ASSERT_TRUE((*producer)->ProduceSync({"t", 2, "k", "x", {}}, absl::Seconds(10)).ok());
+  bool behind_again = false;
+  for (int i = 0; i < 100 && !behind_again; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    const std::vector<TopicPartition> b = (*consumer)->Behind();
+    behind_again = b.size() == 1 && b[0] == TopicPartition{"t", 2};
+  }
+  EXPECT_TRUE(behind_again);
 }
 
 TEST(TimeoutMsTest, AMissedDeadlineNeverBecomesWaitForever) {

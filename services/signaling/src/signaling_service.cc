@@ -187,7 +187,8 @@ SignalingService::SignalingService(SignalingStore& store, kafka::Producer& produ
       pseudonymizer_(pseudonymizer),
       dates_(dates),
       kafka_options_(std::move(kafka_options)),
-      options_(options) {
+      options_(options),
+      arrival_(options.arrival) {
   // Every kind's duplicate counter and every input topic's DLQ counter exist
   // at 0 from the start: their panels show 0 instead of "no data", and a
   // first increment is not lost to rate()/increase().
@@ -265,6 +266,8 @@ void SignalingService::OnRevoke(const std::vector<kafka::TopicPartition>& parts)
   (void)Drain();
   std::set<int32_t> gone;
   for (const auto& tp : parts) gone.insert(tp.partition);
+  // Polled, never processed, not in the store's offsets: the next owner reads them.
+  arrival_.Drop(gone);
   for (int32_t p : gone) {
     int64_t count = 0;
     store_.ForEachJongere(p, [&](const std::string&, const internal::v1::JongereState& st) {
@@ -693,15 +696,15 @@ absl::Status SignalingService::RunOnce(kafka::Consumer& consumer) {
   auto ctx = std::make_unique<BatchContext>();
   const absl::CivilDay horizon = dates_.Today() - 1;
   const absl::Time deadline = absl::Now() + options_.max_batch_wait;
-  std::vector<kafka::InRecord> records;
+  size_t polled = 0;
+  const size_t max_polled = static_cast<size_t>(std::max(1, options_.max_batch_records));
   bool idle = true;  // the last poll brought nothing (or none yet)
-  for (absl::Time now = absl::Now(); static_cast<int>(records.size()) < options_.max_batch_records && now < deadline;
-       now = absl::Now()) {
+  for (absl::Time now = absl::Now(); polled < max_polled && now < deadline; now = absl::Now()) {
     // Batches in flight move on while this one fills; the poll waits briefly
     // so they are not held up. After an empty poll and every kAdvanceEvery
     // records, not after every record: each look takes the batches' locks, and
     // acknowledgements come per produce request, far less often than records.
-    if (idle || records.size() % kAdvanceEvery == 0) {
+    if (idle || polled % kAdvanceEvery == 0) {
       if (absl::Status s = Advance(/*wait=*/false); !s.ok()) return s;
     }
     const absl::Duration wait =
@@ -715,8 +718,12 @@ absl::Status SignalingService::RunOnce(kafka::Consumer& consumer) {
       if (in_flight_.empty()) break;
       continue;
     }
-    records.push_back(std::move(**r));
+    arrival_.Add(std::move(**r), now);
+    ++polled;
   }
+  std::vector<kafka::InRecord> records;
+  records.reserve(arrival_.held());
+  arrival_.Release(consumer.Behind(), absl::Now(), &records);
   if (!records.empty()) {
     for (const auto& record : records) {
       if (absl::Status s = Process(*ctx, record, horizon); !s.ok()) return failure_ = s;

@@ -8,10 +8,12 @@
 #include "child_process.h"
 #include "gtest/gtest.h"
 #include "inbeeld/events/event_record.h"
+#include "inbeeld/identity/validation.h"
 #include "inbeeld/kafka/backlog.h"
 #include "inbeeld/kafka/embedded_cluster.h"
 #include "inbeeld/kafka/topics.h"
 #include "inbeeld/util/dates.h"
+#include "services/signaling/core/tests/test_events.h"
 
 namespace inbeeld::signaling {
 namespace {
@@ -32,7 +34,7 @@ v1::Event Uitschrijving(const std::string& bsn, const std::string& id, const std
   return e;
 }
 
-class SignalingServiceTest : public testing::Test {
+class SignalingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto c = kafka::EmbeddedCluster::Start(1);
@@ -55,12 +57,17 @@ class SignalingServiceTest : public testing::Test {
   // Runs a service instance over `store_dir` for `iterations` loops after it
   // got its partitions.
   void RunService(const std::string& store_dir, int iterations, const std::string& group = "sig-test") {
-    auto store = SignalingStore::Open(store_dir, false);
-    ASSERT_TRUE(store.ok());
     SignalingOptions opts;
     opts.tick = absl::Milliseconds(50);
+    RunService(store_dir, iterations, group, opts, kopts_);
+  }
+
+  void RunService(const std::string& store_dir, int iterations, const std::string& group,
+                  const SignalingOptions& opts, const kafka::ClientOptions& service_kopts) {
+    auto store = SignalingStore::Open(store_dir, false);
+    ASSERT_TRUE(store.ok());
     FileDateSource dates(date_file_);
-    SignalingService service(**store, *producer_, pseudo_, dates, kopts_, opts);
+    SignalingService service(**store, *producer_, pseudo_, dates, service_kopts, opts);
     auto consumer = kafka::Consumer::Create(service.ConsumerOptionsFor(group));
     ASSERT_TRUE(consumer.ok());
     // The mock's group join takes a few seconds: wait for the assignment, then
@@ -92,6 +99,74 @@ class SignalingServiceTest : public testing::Test {
   testing_util::TempDir dir_;
   std::string date_file_ = dir_.File("today");
 };
+
+// Under a backlog the consumer reads the event topics at different paces (a
+// fetch brings about the same bytes per partition). An uitschrijving read
+// while the vrijstelling ingest accepted right after it is still unread on
+// the other topic must not be judged alone: that gave the jongere an
+// absoluut-verzuim signal InBeeld already held the answer to, and then its
+// resolution.
+class SignalingArrivalOrderTest : public SignalingServiceTest {
+ public:
+  // The jongere's signals. `hold`: ArrivalOrder's max_hold; zero turns it off
+  // (the control run, which shows that the scenario reads the topics out of step).
+  std::vector<v1::Signaal> Run(absl::Duration hold) {
+    const signaling::testing::Persoon x;  // leerplichtig: born 2010-03-15
+    const std::string key = pseudo_.Of(signaling::testing::LeerlingBsn(x.bsn));
+    const int32_t partition = kafka::PartitionForKey(key, 2);
+    // 250 other jongeren with a vrijstelling, on the jongere's partition.
+    std::vector<signaling::testing::Persoon> others;
+    for (int64_t n = 100'000'000; others.size() < 250; ++n) {
+      signaling::testing::Persoon o;
+      o.bsn = std::to_string(n);
+      if (o.bsn == x.bsn || !identity::IsValidBsn(o.bsn)) continue;
+      if (kafka::PartitionForKey(pseudo_.Of(signaling::testing::LeerlingBsn(o.bsn)), 2) != partition) continue;
+      others.push_back(o);
+    }
+    auto vrijstelling = [&](const signaling::testing::Persoon& p, const std::string& id) {
+      return events::Encode(
+          signaling::testing::Vrijstelling(p, id, v1::VRIJSTELLING_ARTIKEL_5_ONDER_A, "2024-01-10"), pseudo_,
+          absl::Now());
+    };
+    for (size_t i = 0; i < 200; ++i) Produce(vrijstelling(others[i], absl::StrCat("v", i)));
+    absl::SleepFor(absl::Milliseconds(5));  // accepted in distinct milliseconds
+    Produce(events::Encode(signaling::testing::Uitschrijving(x, "u-x", "2024-01-15"), pseudo_, absl::Now()));
+    absl::SleepFor(absl::Milliseconds(5));
+    Produce(vrijstelling(x, "v-x"));
+    absl::SleepFor(absl::Milliseconds(5));
+    for (size_t i = 200; i < others.size(); ++i) Produce(vrijstelling(others[i], absl::StrCat("v", i)));
+
+    SignalingOptions opts;
+    opts.tick = absl::Hours(1);
+    opts.max_batch_records = 50;  // several batches over the backlog
+    opts.arrival.max_hold = hold;
+    kafka::ClientOptions service_kopts = kopts_;
+    service_kopts.extra["max.partition.fetch.bytes"] = "1024";  // a few records per partition per fetch
+    RunService(dir_.File("store"), 40, "sig-order", opts, service_kopts);
+    std::vector<v1::Signaal> out;
+    for (const kafka::InRecord& r : ReadAll(std::string(kafka::kTopicSignalen))) {
+      v1::Signaal s;
+      EXPECT_TRUE(s.ParseFromString(r.value));
+      if (r.key == key) out.push_back(s);
+    }
+    return out;
+  }
+};
+
+TEST_F(SignalingArrivalOrderTest, AnUitschrijvingWaitsForTheVrijstellingAcceptedBeforeItIsReadOnAnotherTopic) {
+  for (const v1::Signaal& s : Run(absl::Seconds(30))) {
+    ADD_FAILURE() << "signal " << v1::SignaalSoort_Name(s.soort()) << " on " << s.peildatum()
+                  << ": the vrijstelling covers the uitschrijving";
+  }
+}
+
+TEST_F(SignalingArrivalOrderTest, ControlWithoutHoldingTheUitschrijvingIsJudgedAlone) {
+  const std::vector<v1::Signaal> signals = Run(absl::ZeroDuration());
+  std::set<v1::SignaalSoort> soorten;
+  for (const v1::Signaal& s : signals) soorten.insert(s.soort());
+  EXPECT_TRUE(soorten.contains(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM));
+  EXPECT_TRUE(soorten.contains(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST));
+}
 
 TEST_F(SignalingServiceTest, TimerFiresOnTheDateAndRestartDoesNotRepeatOrLose) {
   Produce(events::Encode(Uitschrijving("111222333", "u1", "2024-03-01"), pseudo_, absl::Now()));

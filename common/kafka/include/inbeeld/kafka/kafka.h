@@ -224,6 +224,11 @@ class Consumer {
   virtual std::vector<TopicPartition> Assignment() const = 0;
   // Partitions stopped at a gap (empty when nothing was lost).
   virtual std::vector<Gap> Gaps() const = 0;
+  // The assigned partitions that hold records Poll has not returned yet, as
+  // far as the last fetch response told (librdkafka's cached high watermark;
+  // no request to the broker). A partition no fetch has answered yet counts
+  // as behind; one stopped at a gap does not.
+  virtual std::vector<TopicPartition> Behind() const = 0;
   // Leaves the group (runs on_revoke). Idempotent.
   virtual void Close() = 0;
 };

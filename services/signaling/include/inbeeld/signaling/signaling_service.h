@@ -2,6 +2,9 @@
 // The signaling service: consumes the four co-partitioned event topics, runs
 // the domain core per jongere, and writes signals to inbeeld.signalen.v1.
 //
+// A batch is what ArrivalOrder releases of the records polled: in the order
+// ingest accepted them across the four topics, as far as read.
+//
 // Exactly-once effect without broker transactions, per batch:
 //   1. apply the batch's records to the jongeren (state in memory),
 //   2. produce the signals (and DLQ records); once they are all acknowledged,
@@ -41,6 +44,7 @@
 #include "absl/time/time.h"
 #include "inbeeld/identity/pseudonym.h"
 #include "inbeeld/kafka/kafka.h"
+#include "inbeeld/signaling/arrival_order.h"
 #include "inbeeld/signaling/core/config.h"
 #include "inbeeld/signaling/core/jongere.h"
 #include "inbeeld/signaling/signaling_store.h"
@@ -74,6 +78,8 @@ struct SignalingOptions {
   // and changelog records per event (docs/PERFORMANCE.md).
   int max_batch_records = 5000;
   absl::Duration max_batch_wait = absl::Milliseconds(100);
+  // Input in the order ingest accepted it across the event topics (ArrivalOrder).
+  ArrivalOrder::Options arrival;
   // How often timers are evaluated (they fire on dates; hourly is plenty live).
   absl::Duration tick = absl::Hours(1);
   absl::Duration flush_timeout = absl::Seconds(30);
@@ -212,6 +218,8 @@ class SignalingService {
   // Oldest first. Touched only by the loop thread (the revoke hook runs on it
   // too, inside Poll).
   std::deque<InFlight> in_flight_;
+  // Records polled and not yet processed (loop thread; OnRevoke drops a revoked partition's).
+  ArrivalOrder arrival_;
   // The first failure of a batch in flight: the loop stops, the restart
   // replays every uncommitted batch from the stored offsets.
   absl::Status failure_;
