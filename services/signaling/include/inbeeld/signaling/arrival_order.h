@@ -33,9 +33,11 @@ namespace inbeeld::signaling {
 // partition delays the others at most that long).
 class ArrivalOrder {
  public:
+  // At 500 ms a bulk load written straight to the topics still got most of
+  // its provisional signals (docs/PERFORMANCE.md "Arrival order").
   struct Options {
-    absl::Duration max_hold = absl::Milliseconds(500);
-    size_t max_held = 50'000;
+    absl::Duration max_hold = absl::Seconds(5);
+    size_t max_held = 200'000;
   };
 
   ArrivalOrder() : ArrivalOrder(Options{}) {}
