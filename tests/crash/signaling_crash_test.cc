@@ -123,6 +123,8 @@ enum class KillPoint {
                    // the partitions are restored from the changelog
   kWhileOverlapping,  // as soon as batches_overlapped_total moves: batch n+1 applied
                       // (its signals produced) while batch n is not yet committed
+  kWhileHolding,  // as soon as input_held_total moves: records polled but held
+                  // back for arrival order, not processed, not committed
 };
 
 std::string Name(KillPoint p) {
@@ -134,6 +136,7 @@ std::string Name(KillPoint p) {
     case KillPoint::kDuringTick: return "during-tick";
     case KillPoint::kLostDisk: return "while-applying, state dir lost";
     case KillPoint::kWhileOverlapping: return "while batches overlap";
+    case KillPoint::kWhileHolding: return "while records are held for arrival order";
   }
   return "";
 }
@@ -144,7 +147,7 @@ struct Kill {
   int delay_ms;  // after the point, before SIGKILL: lands in a batch or a tick
 };
 
-// 11 kills on distinct chunks: every kind of moment, the ones inside a batch
+// 12 kills on distinct chunks: every kind of moment, the ones inside a batch
 // (or two overlapping batches) or a tick twice.
 std::vector<Kill> PlanKills(uint32_t seed, size_t chunks) {
   std::mt19937 rng(seed);
@@ -154,7 +157,8 @@ std::vector<Kill> PlanKills(uint32_t seed, size_t chunks) {
   std::vector<KillPoint> points = {KillPoint::kMidChunk,      KillPoint::kWhileApplying, KillPoint::kDuringTick,
                                    KillPoint::kAfterChunk,    KillPoint::kAfterDateStep, KillPoint::kWhileApplying,
                                    KillPoint::kDuringTick,    KillPoint::kMidChunk,      KillPoint::kLostDisk,
-                                   KillPoint::kWhileOverlapping, KillPoint::kWhileOverlapping};
+                                   KillPoint::kWhileOverlapping, KillPoint::kWhileOverlapping,
+                                   KillPoint::kWhileHolding};
   std::shuffle(points.begin(), points.end(), rng);
   std::vector<Kill> kills;
   for (size_t i = 0; i < points.size() && i < candidates.size(); ++i) {
@@ -278,9 +282,11 @@ class SignalingCrashTest : public ::testing::Test {
       const char kApplied[] = "inbeeld_signaling_events_applied_total";
       const char kFirings[] = "inbeeld_signaling_timer_firings_total";
       const char kOverlapped[] = "inbeeld_signaling_batches_overlapped_total";
+      const char kHeld[] = "inbeeld_signaling_input_held_total";
       const double applied_before =
           at(KillPoint::kWhileApplying) || at(KillPoint::kLostDisk) ? metric(kApplied) : 0;
       const double overlapped_before = at(KillPoint::kWhileOverlapping) ? metric(kOverlapped) : 0;
+      const double held_before = at(KillPoint::kWhileHolding) ? metric(kHeld) : 0;
       if (at(KillPoint::kMidChunk)) {
         const size_t part = static_cast<size_t>(rng() % c.records.size());
         produce(c.records, 0, part);
@@ -293,6 +299,7 @@ class SignalingCrashTest : public ::testing::Test {
           kill_and_restart(*kill, kApplied, applied_before);
         }
         if (at(KillPoint::kWhileOverlapping)) kill_and_restart(*kill, kOverlapped, overlapped_before);
+        if (at(KillPoint::kWhileHolding)) kill_and_restart(*kill, kHeld, held_before);
       }
       if (HasFatalFailure()) return;
       absl::Status committed = service.WaitCommitted(c.markers, absl::Seconds(90));

@@ -75,6 +75,23 @@ struct SignalingMetrics {
                                               "(outputs or changelog not yet acknowledged, or not yet committed).")
                                         .Register(observability::Registry())
                                         .Add({});
+  prometheus::Gauge& held = prometheus::BuildGauge()
+                                .Name("inbeeld_signaling_input_held_records")
+                                .Help("Records polled and held back until every partition behind has delivered "
+                                      "what ingest accepted before them (arrival order across the event topics).")
+                                .Register(observability::Registry())
+                                .Add({});
+  prometheus::Counter& held_total = prometheus::BuildCounter()
+                                        .Name("inbeeld_signaling_input_held_total")
+                                        .Help("Records held back at least once for arrival order.")
+                                        .Register(observability::Registry())
+                                        .Add({});
+  prometheus::Counter& hold_timeouts = prometheus::BuildCounter()
+                                           .Name("inbeeld_signaling_input_hold_timeouts_total")
+                                           .Help("Times the held records were all released because one had waited "
+                                                 "5 s or 200,000 were held: a partition behind did not deliver.")
+                                           .Register(observability::Registry())
+                                           .Add({});
   prometheus::Gauge& state_bytes = prometheus::BuildGauge()
                                        .Name("inbeeld_signaling_state_bytes")
                                        .Help("Approximate size of the local state store.")
@@ -268,6 +285,7 @@ void SignalingService::OnRevoke(const std::vector<kafka::TopicPartition>& parts)
   for (const auto& tp : parts) gone.insert(tp.partition);
   // Polled, never processed, not in the store's offsets: the next owner reads them.
   arrival_.Drop(gone);
+  Metrics().held.Set(static_cast<double>(arrival_.held()));
   for (int32_t p : gone) {
     int64_t count = 0;
     store_.ForEachJongere(p, [&](const std::string&, const internal::v1::JongereState& st) {
@@ -716,14 +734,19 @@ absl::Status SignalingService::RunOnce(kafka::Consumer& consumer) {
     idle = !r->has_value();
     if (idle) {
       if (in_flight_.empty()) break;
+      // A whole batch is held and may go: nothing to wait for.
+      if (arrival_.held() >= max_polled && arrival_.CanRelease(consumer.Behind(), now, max_polled)) break;
       continue;
     }
     arrival_.Add(std::move(**r), now);
     ++polled;
   }
   std::vector<kafka::InRecord> records;
-  records.reserve(arrival_.held());
-  arrival_.Release(consumer.Behind(), absl::Now(), &records);
+  records.reserve(std::min(arrival_.held(), max_polled));
+  const ArrivalOrder::Released released = arrival_.Release(consumer.Behind(), absl::Now(), max_polled, &records);
+  if (released.forced) Metrics().hold_timeouts.Increment();
+  if (released.newly_held > 0) Metrics().held_total.Increment(static_cast<double>(released.newly_held));
+  Metrics().held.Set(static_cast<double>(arrival_.held()));
   if (!records.empty()) {
     for (const auto& record : records) {
       if (absl::Status s = Process(*ctx, record, horizon); !s.ok()) return failure_ = s;

@@ -46,9 +46,23 @@ class ArrivalOrder {
   // A record as polled (per partition in offset order). `now`: when, for max_hold.
   void Add(kafka::InRecord record, absl::Time now);
 
-  // Appends to `out` what may be processed now. `behind`: the assigned
-  // partitions with records not yet polled.
-  void Release(const std::vector<kafka::TopicPartition>& behind, absl::Time now, std::vector<kafka::InRecord>* out);
+  struct Released {
+    // max_hold or max_held released records regardless of `behind` (a
+    // partition behind did not deliver in time).
+    bool forced = false;
+    // Records added since the previous Release that stay held.
+    size_t newly_held = 0;
+  };
+  // Appends to `out` what may be processed now, at most `max_records`: the
+  // earliest accepted first, and not cut inside a millisecond, so that a batch
+  // ends at a moment of acceptance (in `out` they stay in runs per partition,
+  // in offset order). `behind`: the
+  // assigned partitions with records not yet polled.
+  Released Release(const std::vector<kafka::TopicPartition>& behind, absl::Time now, size_t max_records,
+                   std::vector<kafka::InRecord>* out);
+
+  // Whether Release would give at least `n` records now.
+  bool CanRelease(const std::vector<kafka::TopicPartition>& behind, absl::Time now, size_t n) const;
 
   // Forgets the held records of these partition numbers (every event topic):
   // they were revoked, and their next owner reads them from the stored offsets.
@@ -62,9 +76,21 @@ class ArrivalOrder {
     absl::Time added;
   };
 
+  // What Release may take now: records accepted before `frontier` (all when
+  // `all`, a bound having passed).
+  struct Limit {
+    int64_t frontier;
+    bool all;
+  };
+  Limit LimitFor(const std::vector<kafka::TopicPartition>& behind, absl::Time now) const;
+  static bool Releasable(const Held& h, const Limit& limit) {
+    return limit.all || h.record.timestamp_ms <= 0 || h.record.timestamp_ms < limit.frontier;
+  }
+
   const Options options_;
   std::map<kafka::TopicPartition, std::deque<Held>> held_;
   size_t held_count_ = 0;
+  absl::Time last_release_ = absl::InfinitePast();
   // The acceptance time of the newest record polled per partition.
   std::map<kafka::TopicPartition, int64_t> newest_ms_;
 };
