@@ -144,6 +144,12 @@ class BacklogMonitorImpl final : public BacklogMonitor {
 
 }  // namespace
 
+size_t PayloadBytes(const OutRecord& record) {
+  size_t n = record.key.size() + record.value.size();
+  for (const auto& h : record.headers) n += h.key.size() + h.value.size();
+  return n;
+}
+
 int64_t EstimatedLogBytes(size_t payload_bytes) {
   return static_cast<int64_t>(payload_bytes) + kRecordOverheadBytes + kBatchOverheadBytes;
 }

@@ -418,6 +418,12 @@ TEST_F(KafkaTest, EndOffsetsCountTheRecordsWrittenToEachPartition) {
   EXPECT_FALSE(EndOffsets(nobody, "t", absl::Seconds(2)).ok());
 }
 
+// What ingest (and e2e_bench's writer) tell the backlog monitor per record.
+TEST(PayloadBytesTest, KeyValueAndEveryHeadersKeyAndValue) {
+  EXPECT_EQ(PayloadBytes({"topic-not-counted", 0, "key", "value", {{"h1", "abc"}, {"h2", ""}}}), 3u + 5u + 5u + 2u);
+  EXPECT_EQ(PayloadBytes({}), 0u);
+}
+
 TEST_F(KafkaTest, BacklogMonitorHoldsBackUntilTheGroupCommittedItsOffsets) {
   auto producer = Producer::Create(Options());
   ASSERT_TRUE(producer.ok());

@@ -94,12 +94,6 @@ grpc::Status HoldBack(const absl::Status& why, absl::Duration retry_after) {
   return grpc::Status(grpc::RESOURCE_EXHAUSTED, st.message(), st.SerializeAsString());
 }
 
-size_t PayloadBytes(const kafka::OutRecord& r) {
-  size_t n = r.key.size() + r.value.size();
-  for (const auto& h : r.headers) n += h.key.size() + h.value.size();
-  return n;
-}
-
 template <typename T>
 v1::Event Wrap(const T& msg);
 template <>
@@ -192,7 +186,7 @@ std::optional<Claimed> ValidateAndClaim(const v1::Event& event, std::string ce_i
   const absl::Time start = clock.Now();
   kafka::OutRecord record = events::Encode(event, pseudonymizer, start, ce_id);
   Claimed claimed{std::move(ce_id), kind, std::move(record), start};
-  claimed.bytes = PayloadBytes(claimed.record);
+  claimed.bytes = kafka::PayloadBytes(claimed.record);
   if (backlog != nullptr) {
     if (absl::Status admit = backlog->Admit(claimed.record.topic, claimed.record.key); !admit.ok()) {
       dedup.Complete(claimed.ce_id, /*accepted=*/false);  // a retry with the same id is produced anew

@@ -88,8 +88,9 @@ struct SignalingMetrics {
                                         .Add({});
   prometheus::Counter& hold_timeouts = prometheus::BuildCounter()
                                            .Name("inbeeld_signaling_input_hold_timeouts_total")
-                                           .Help("Times the held records were all released because one had waited "
-                                                 "5 s or 200,000 were held: a partition behind did not deliver.")
+                                           .Help("Batches released without regard to the partitions behind because "
+                                                 "a record had waited 5 s or 200,000 were held: a partition behind "
+                                                 "did not deliver.")
                                            .Register(observability::Registry())
                                            .Add({});
   prometheus::Gauge& state_bytes = prometheus::BuildGauge()

@@ -53,12 +53,15 @@ class BacklogMonitor {
   // for `key` would land in a partition whose backlog is at a limit.
   virtual absl::Status Admit(std::string_view topic, std::string_view key) const = 0;
   // After Kafka acknowledged a record: the backlog grows at once, not only
-  // at the next refresh. `bytes` is key + value + headers.
+  // at the next refresh. `bytes` is key + value + headers (PayloadBytes).
   virtual void Produced(const DeliveryReport& report, size_t bytes) = 0;
   // How long a refused client should wait before retrying.
   virtual absl::Duration RetryAfter() const = 0;
   virtual std::map<TopicPartition, PartitionBacklog> Snapshot() const = 0;
 };
+
+// A record's key, value and headers, in bytes: what Produced counts.
+size_t PayloadBytes(const OutRecord& record);
 
 // Estimated bytes a record takes in a partition's log: its key, value and
 // headers plus the record and (worst case, one record per batch) batch overhead.

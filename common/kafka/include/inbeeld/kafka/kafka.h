@@ -227,7 +227,9 @@ class Consumer {
   // The assigned partitions that hold records Poll has not returned yet, as
   // far as the last fetch response told (librdkafka's cached high watermark;
   // no request to the broker). A partition no fetch has answered yet counts
-  // as behind; one stopped at a gap does not.
+  // as behind; one stopped at a gap does not. On a topic written in
+  // transactions the commit marker after the last record keeps a partition
+  // behind (InBeeld's event topics have none: ingest does not use them).
   virtual std::vector<TopicPartition> Behind() const = 0;
   // Leaves the group (runs on_revoke). Idempotent.
   virtual void Close() = 0;

@@ -17,7 +17,7 @@ namespace inbeeld::signaling {
 // A jongere's events travel on up to four topics (one per kind). Under a
 // backlog the consumer reads those topics at different paces: a fetch brings
 // about the same bytes per partition, so a partition of a small topic runs
-// minutes of acceptance time ahead of one of a large topic. Processed in that
+// ahead in acceptance time of one of a large topic. Processed in that
 // order, an uitschrijving could be judged before the vrijstelling or
 // inschrijving that ingest had accepted right after it, and the jongere would
 // get an absoluut-verzuim signal that InBeeld already held the answer to,
@@ -28,9 +28,10 @@ namespace inbeeld::signaling {
 // unread records (the consumer's `Behind`) has already delivered a record
 // accepted later. Per partition the released records are a prefix in offset
 // order, so the stored offsets (the next record after the released ones) stay
-// exact. Nothing waits forever: a record held longer than `max_hold`, or more
-// than `max_held` records, releases everything held (a stopped or slow
-// partition delays the others at most that long).
+// exact. Nothing waits forever: once a record was held longer than
+// `max_hold`, or more than `max_held` records are held, records go without
+// regard to the partitions behind (a stopped or slow partition delays the
+// others at most that long).
 class ArrivalOrder {
  public:
   // At 500 ms a bulk load written straight to the topics still got most of
@@ -56,8 +57,8 @@ class ArrivalOrder {
   // Appends to `out` what may be processed now, at most `max_records`: the
   // earliest accepted first, and not cut inside a millisecond, so that a batch
   // ends at a moment of acceptance (in `out` they stay in runs per partition,
-  // in offset order). `behind`: the
-  // assigned partitions with records not yet polled.
+  // in offset order). `behind`: the assigned partitions with records not yet
+  // polled.
   Released Release(const std::vector<kafka::TopicPartition>& behind, absl::Time now, size_t max_records,
                    std::vector<kafka::InRecord>* out);
 
