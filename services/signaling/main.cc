@@ -57,6 +57,9 @@ int Main(int argc, char** argv) {
   util::AddOption(app, "batches-in-flight", options.max_batches_in_flight,
                   "batches whose outputs may be in flight at once")
       ->check(util::IntegerIn(1));
+  util::AddOption(app, "apply-threads", options.apply_threads,
+                  "threads that apply a batch's jongeren (each jongere on one of them)")
+      ->check(util::IntegerIn(1, 64));
   std::string accept_loss;
   util::AddOption(app, "accept-loss", accept_loss,
                   "topic/partition:from-to,... offsets an operator accepts as lost (docs/OPERATIONS.md)");

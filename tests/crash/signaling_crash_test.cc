@@ -1,5 +1,6 @@
 // Crash test of inbeeld-signaling: the same scenario is played once without
-// crashes (reference) and once with SIGKILLs at random moments, each followed
+// crashes (reference, each batch applied on one thread) and once with SIGKILLs
+// at random moments (two apply threads), each followed
 // by a restart on the same state dir. The exactly-once-effect contract says
 // the set of DISTINCT signaal_ids on inbeeld.signalen.v1 must be the same;
 // repeats of an id (outputs flushed, state not yet committed) are allowed and
@@ -125,6 +126,9 @@ enum class KillPoint {
                       // (its signals produced) while batch n is not yet committed
   kWhileHolding,  // as soon as input_held_total moves: records polled but held
                   // back for arrival order, not processed, not committed
+  kWhileApplyingInParallel,  // as soon as batches_applied_in_parallel_total moves: a
+                             // batch's jongeren applied on two threads, their shards
+                             // joined, nothing of it committed yet
 };
 
 std::string Name(KillPoint p) {
@@ -137,6 +141,7 @@ std::string Name(KillPoint p) {
     case KillPoint::kLostDisk: return "while-applying, state dir lost";
     case KillPoint::kWhileOverlapping: return "while batches overlap";
     case KillPoint::kWhileHolding: return "while records are held for arrival order";
+    case KillPoint::kWhileApplyingInParallel: return "while a batch is applied on two threads";
   }
   return "";
 }
@@ -147,7 +152,7 @@ struct Kill {
   int delay_ms;  // after the point, before SIGKILL: lands in a batch or a tick
 };
 
-// 12 kills on distinct chunks: every kind of moment, the ones inside a batch
+// 13 kills on distinct chunks: every kind of moment, the ones inside a batch
 // (or two overlapping batches) or a tick twice.
 std::vector<Kill> PlanKills(uint32_t seed, size_t chunks) {
   std::mt19937 rng(seed);
@@ -158,7 +163,7 @@ std::vector<Kill> PlanKills(uint32_t seed, size_t chunks) {
                                    KillPoint::kAfterChunk,    KillPoint::kAfterDateStep, KillPoint::kWhileApplying,
                                    KillPoint::kDuringTick,    KillPoint::kMidChunk,      KillPoint::kLostDisk,
                                    KillPoint::kWhileOverlapping, KillPoint::kWhileOverlapping,
-                                   KillPoint::kWhileHolding};
+                                   KillPoint::kWhileHolding,  KillPoint::kWhileApplyingInParallel};
   std::shuffle(points.begin(), points.end(), rng);
   std::vector<Kill> kills;
   for (size_t i = 0; i < points.size() && i < candidates.size(); ++i) {
@@ -231,9 +236,12 @@ class SignalingCrashTest : public ::testing::Test {
     ASSERT_TRUE(producer.ok()) << producer.status();
 
     // Small batches, so a chunk spans several and they overlap (pipelined:
-    // batch n+1 is applied and produced while batch n is in flight).
+    // batch n+1 is applied and produced while batch n is in flight). The
+    // reference applies each batch on one thread, the crash run on two (the
+    // default): the same signals either way.
+    const std::string threads = kills.empty() ? "--apply-threads=1" : "--apply-threads=2";
     SignalingUnderTest service(
-        {name, kopts.bootstrap_servers, dir_.path(), kSecret, kKafkaConfig, {"--max-batch-records=16"}});
+        {name, kopts.bootstrap_servers, dir_.path(), kSecret, kKafkaConfig, {"--max-batch-records=16", threads}});
     ASSERT_TRUE(service.SetToday(chunks.front().first_day).ok());
     ASSERT_TRUE(service.Start().ok());
     std::mt19937 rng(seed);
@@ -283,10 +291,12 @@ class SignalingCrashTest : public ::testing::Test {
       const char kFirings[] = "inbeeld_signaling_timer_firings_total";
       const char kOverlapped[] = "inbeeld_signaling_batches_overlapped_total";
       const char kHeld[] = "inbeeld_signaling_input_held_total";
+      const char kParallel[] = "inbeeld_signaling_batches_applied_in_parallel_total";
       const double applied_before =
           at(KillPoint::kWhileApplying) || at(KillPoint::kLostDisk) ? metric(kApplied) : 0;
       const double overlapped_before = at(KillPoint::kWhileOverlapping) ? metric(kOverlapped) : 0;
       const double held_before = at(KillPoint::kWhileHolding) ? metric(kHeld) : 0;
+      const double parallel_before = at(KillPoint::kWhileApplyingInParallel) ? metric(kParallel) : 0;
       if (at(KillPoint::kMidChunk)) {
         const size_t part = static_cast<size_t>(rng() % c.records.size());
         produce(c.records, 0, part);
@@ -300,6 +310,7 @@ class SignalingCrashTest : public ::testing::Test {
         }
         if (at(KillPoint::kWhileOverlapping)) kill_and_restart(*kill, kOverlapped, overlapped_before);
         if (at(KillPoint::kWhileHolding)) kill_and_restart(*kill, kHeld, held_before);
+        if (at(KillPoint::kWhileApplyingInParallel)) kill_and_restart(*kill, kParallel, parallel_before);
       }
       if (HasFatalFailure()) return;
       absl::Status committed = service.WaitCommitted(c.markers, absl::Seconds(90));

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -21,6 +22,17 @@ namespace {
 
 // How many records RunOnce polls between two looks at the batches in flight.
 constexpr size_t kAdvanceEvery = 64;
+// A batch with fewer records than this per apply thread is applied on the
+// loop's thread alone: a record costs some microseconds to apply, handing a
+// shard to another thread and waiting for it some tens.
+constexpr size_t kMinRecordsPerShard = 8;
+
+// The shard of a record: by its key, the jongere's pseudonym (a keyed hash,
+// so evenly spread), so that all of a jongere's records go to one thread.
+// A record whose key is not its jongere's pseudonym goes to the DLQ.
+int ShardOf(std::string_view key, int shards) {
+  return static_cast<int>(absl::HashOf(key) % static_cast<size_t>(shards));
+}
 
 struct SignalingMetrics {
   prometheus::Family<prometheus::Counter>& applied =
@@ -75,6 +87,12 @@ struct SignalingMetrics {
                                               "(outputs or changelog not yet acknowledged, or not yet committed).")
                                         .Register(observability::Registry())
                                         .Add({});
+  prometheus::Counter& applied_in_parallel = prometheus::BuildCounter()
+                                                .Name("inbeeld_signaling_batches_applied_in_parallel_total")
+                                                .Help("Batches whose jongeren were applied on more than one "
+                                                      "thread (--apply-threads).")
+                                                .Register(observability::Registry())
+                                                .Add({});
   prometheus::Gauge& held = prometheus::BuildGauge()
                                 .Name("inbeeld_signaling_input_held_records")
                                 .Help("Records polled and held back until every partition behind has delivered "
@@ -123,7 +141,7 @@ SignalingMetrics& Metrics() {
 
 // The labelled metrics the loop touches per event, per signal and per jongere
 // of a batch, looked up once per label value (metric_cache.h). Per thread: the
-// loop and its assign/revoke hooks run on one.
+// loop and its assign/revoke hooks run on one, each apply thread has its own.
 struct LoopMetrics {
   observability::MetricCache<prometheus::Counter, 1> applied{Metrics().applied, {"kind"}};
   observability::MetricCache<prometheus::Counter, 1> duplicates{Metrics().duplicates, {"kind"}};
@@ -206,7 +224,9 @@ SignalingService::SignalingService(SignalingStore& store, kafka::Producer& produ
       dates_(dates),
       kafka_options_(std::move(kafka_options)),
       options_(options),
-      arrival_(options.arrival) {
+      arrival_(options.arrival),
+      // The store's per-thread perf counters off, as on the loop's thread (Run).
+      workers_(options.apply_threads, [] { storage::DisablePerfCountersOnThisThread(); }) {
   // Every kind's duplicate counter and every input topic's DLQ counter exist
   // at 0 from the start: their panels show 0 instead of "no data", and a
   // first increment is not lost to rate()/increase().
@@ -481,6 +501,51 @@ void SignalingService::ToDlq(BatchContext& ctx, const kafka::InRecord& record, c
                                        {"error", std::string(error.message())}});
 }
 
+void SignalingService::BatchContext::Absorb(BatchContext&& shard) {
+  jongeren.merge(shard.jongeren);
+  index.insert(shard.index.begin(), shard.index.end());
+  outputs.insert(outputs.end(), std::make_move_iterator(shard.outputs.begin()),
+                 std::make_move_iterator(shard.outputs.end()));
+  store.Absorb(std::move(shard.store));
+  if (ce_time.empty()) ce_time = std::move(shard.ce_time);
+}
+
+absl::Status SignalingService::Apply(BatchContext& ctx, const std::vector<kafka::InRecord>& records,
+                                     absl::CivilDay horizon) {
+  const int shards = workers_.shards();
+  if (shards == 1 || records.size() < kMinRecordsPerShard * static_cast<size_t>(shards)) {
+    for (const auto& record : records) {
+      if (absl::Status s = Process(ctx, record, horizon); !s.ok()) return s;
+    }
+    AdvanceBatch(ctx, horizon);
+    Stage(ctx);
+    return absl::OkStatus();
+  }
+  std::vector<std::vector<const kafka::InRecord*>> input(shards);
+  for (auto& in : input) in.reserve(records.size() / shards + records.size() / 8);
+  for (const auto& record : records) input[ShardOf(record.key, shards)].push_back(&record);
+  std::vector<BatchContext> parts(shards);
+  // One CloudEvents time for the whole batch, as on one thread.
+  const std::string ce_time = events::Rfc3339(absl::Now());
+  std::vector<absl::Status> status(shards);
+  workers_.Run([&](int shard) {
+    BatchContext& part = parts[shard];
+    part.ce_time = ce_time;
+    for (const kafka::InRecord* record : input[shard]) {
+      status[shard] = Process(part, *record, horizon);
+      if (!status[shard].ok()) return;
+    }
+    AdvanceBatch(part, horizon);
+    Stage(part);
+  });
+  for (const absl::Status& s : status) {
+    if (!s.ok()) return s;
+  }
+  for (BatchContext& part : parts) ctx.Absorb(std::move(part));
+  Metrics().applied_in_parallel.Increment();
+  return absl::OkStatus();
+}
+
 absl::Status SignalingService::Process(BatchContext& ctx, const kafka::InRecord& record, absl::CivilDay horizon) {
   // The input offsets go into the batch once per partition (RunOnce), not per record.
   auto event = events::Decode(record);
@@ -749,15 +814,11 @@ absl::Status SignalingService::RunOnce(kafka::Consumer& consumer) {
   if (released.newly_held > 0) Metrics().held_total.Increment(static_cast<double>(released.newly_held));
   Metrics().held.Set(static_cast<double>(arrival_.held()));
   if (!records.empty()) {
-    for (const auto& record : records) {
-      if (absl::Status s = Process(*ctx, record, horizon); !s.ok()) return failure_ = s;
-    }
-    AdvanceBatch(*ctx, horizon);
+    if (absl::Status s = Apply(*ctx, records, horizon); !s.ok()) return failure_ = s;
     InFlight batch;
     kafka::AdvanceNextOffsets(records, batch.consumed);
     // Committed with the states: the next record of each partition read.
     for (const auto& [tp, next] : batch.consumed) ctx->store.PutOffset(tp, next);
-    Stage(*ctx);
     batch.ctx = std::move(ctx);
     batch.acks = std::make_shared<Acks>();
     batch.deadline = absl::Now() + options_.flush_timeout;

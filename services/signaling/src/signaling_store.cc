@@ -100,6 +100,17 @@ void StoreBatch::MoveWakeup(int32_t partition, const std::string& pseudoniem, st
   if (new_day) puts_[WakeKey(partition, *new_day, pseudoniem)] = "1";
 }
 
+void StoreBatch::Absorb(StoreBatch&& later) {
+  for (std::string& k : later.deletes_) {
+    puts_.erase(k);
+    deletes_.push_back(std::move(k));
+  }
+  puts_.merge(later.puts_);  // every key not here yet: its node moves over
+  for (auto& [k, v] : later.puts_) puts_[k] = std::move(v);
+  for (const auto& [p, next] : later.checkpoints_) checkpoints_[p] = next;
+  later = StoreBatch();
+}
+
 std::vector<std::pair<std::string, std::string>> StoreBatch::Changes() const {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& k : deletes_) {

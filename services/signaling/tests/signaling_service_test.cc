@@ -2,6 +2,7 @@
 #include "inbeeld/signaling/signaling_service.h"
 
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,7 @@
 #include "inbeeld/kafka/backlog.h"
 #include "inbeeld/kafka/embedded_cluster.h"
 #include "inbeeld/kafka/topics.h"
+#include "inbeeld/observability/metrics.h"
 #include "inbeeld/util/dates.h"
 #include "services/signaling/core/tests/test_events.h"
 
@@ -167,6 +169,98 @@ TEST_F(SignalingArrivalOrderTest, ControlWithoutHoldingTheUitschrijvingIsJudgedA
   EXPECT_TRUE(soorten.contains(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM));
   EXPECT_TRUE(soorten.contains(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST));
 }
+
+// A batch's jongeren applied on one thread or on several (--apply-threads)
+// give each jongere the signals the core gives it alone, once, and send each
+// poison record to the DLQ once.
+class SignalingApplyThreadsTest : public SignalingServiceTest, public ::testing::WithParamInterface<int> {
+ public:
+  static double AppliedInParallel() {
+    for (const auto& family : observability::Registry().Collect()) {
+      if (family.name != "inbeeld_signaling_batches_applied_in_parallel_total") continue;
+      for (const auto& metric : family.metric) return metric.counter.value;
+    }
+    return 0;
+  }
+};
+
+TEST_P(SignalingApplyThreadsTest, EveryJongereGetsTheCoresSignalsOnce) {
+  namespace t = signaling::testing;
+  // 160 jongeren in four kinds of history, on both partitions.
+  std::map<std::string, std::vector<v1::Event>> histories;  // by pseudonym
+  int made = 0;
+  for (int64_t n = 100'000'000; made < 160; ++n) {
+    t::Persoon p;
+    p.bsn = std::to_string(n);
+    if (!identity::IsValidBsn(p.bsn)) continue;
+    const std::string id = absl::StrCat("j", made);
+    std::vector<v1::Event> history;
+    switch (made % 4) {
+      case 0:  // uitgeschreven: absoluut verzuim
+        history = {t::Inschrijving(p, id + "-i", "2023-08-28"), t::Uitschrijving(p, id + "-u", "2024-01-15")};
+        break;
+      case 1:  // elsewhere within days: nothing
+        history = {t::Uitschrijving(p, id + "-u", "2024-01-15"),
+                   t::Inschrijving(p, id + "-i", "2024-01-16", v1::ONDERWIJSSOORT_VO, "07AB")};
+        break;
+      case 2:  // elsewhere after weeks: absoluut verzuim, then opgelost
+        history = {t::Uitschrijving(p, id + "-u", "2024-01-10"),
+                   t::Inschrijving(p, id + "-i", "2024-02-20", v1::ONDERWIJSSOORT_VO, "07AB")};
+        break;
+      default:  // ingeschreven: nothing
+        history = {t::Inschrijving(p, id + "-i", "2023-08-28")};
+    }
+    for (const v1::Event& e : history) Produce(events::Encode(e, pseudo_, absl::Now()));
+    histories[pseudo_.Of(t::LeerlingBsn(p.bsn))] = std::move(history);
+    ++made;
+  }
+  Produce({std::string(kafka::kTopicInschrijvingsmutaties), 0, "k0", "\x01garbage", {}});
+  Produce({std::string(kafka::kTopicInschrijvingsmutaties), 1, "k1", "\x02garbage", {}});
+
+  const double parallel_before = AppliedInParallel();
+  SignalingOptions opts;
+  opts.tick = absl::Hours(1);
+  opts.apply_threads = GetParam();
+  RunService(dir_.File("store"), 20, "sig-threads", opts, kopts_);
+  if (GetParam() > 1) {
+    EXPECT_GT(AppliedInParallel(), parallel_before) << "no batch was applied on more than one thread";
+  } else {
+    EXPECT_EQ(AppliedInParallel(), parallel_before);
+  }
+
+  // What the store committed carries on: a restart two months later fires the
+  // timers of every jongere from its stored state and wake-up entry.
+  for (const std::string until : {"2024-02-29", "2024-04-30"}) {
+    if (until != "2024-02-29") {
+      SetToday("2024-05-01");
+      RunService(dir_.File("store"), 5, "sig-threads", opts, kopts_);
+    }
+    std::map<std::string, std::vector<std::pair<std::string, v1::SignaalSoort>>> got;
+    std::set<std::string> ids;
+    for (const kafka::InRecord& r : ReadAll(std::string(kafka::kTopicSignalen))) {
+      v1::Signaal s;
+      ASSERT_TRUE(s.ParseFromString(r.value));
+      EXPECT_TRUE(ids.insert(s.signaal_id()).second) << "signal twice: " << s.signaal_id();
+      got[r.key].emplace_back(s.peildatum(), s.soort());
+    }
+    size_t expected_signals = 0;
+    for (const auto& [key, history] : histories) {
+      // The service judges through yesterday.
+      std::vector<std::pair<std::string, v1::SignaalSoort>> want;
+      for (const v1::Signaal& s : t::SpeelAlsReplay(history, until)) want.emplace_back(s.peildatum(), s.soort());
+      std::vector<std::pair<std::string, v1::SignaalSoort>> have = got[key];
+      std::sort(want.begin(), want.end());
+      std::sort(have.begin(), have.end());
+      EXPECT_EQ(have, want) << "jongere " << key.substr(0, 12) << " through " << until;
+      expected_signals += want.size();
+    }
+    EXPECT_EQ(ids.size(), expected_signals) << until;
+    EXPECT_GE(expected_signals, 80u) << "the histories give signals";
+  }
+  EXPECT_EQ(ReadAll(kafka::DlqTopic(kafka::kTopicInschrijvingsmutaties)).size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, SignalingApplyThreadsTest, ::testing::Values(1, 2, 3));
 
 TEST_F(SignalingServiceTest, TimerFiresOnTheDateAndRestartDoesNotRepeatOrLose) {
   Produce(events::Encode(Uitschrijving("111222333", "u1", "2024-03-01"), pseudo_, absl::Now()));

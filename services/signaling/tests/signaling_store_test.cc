@@ -2,6 +2,8 @@
 
 #include <rocksdb/db.h>
 
+#include <algorithm>
+
 #include "inbeeld/signaling/core/state_codec.h"
 
 #include "child_process.h"
@@ -105,6 +107,51 @@ TEST(SignalingStoreTest, CommitPointsComeLastInTheChanges) {
     }
   }
   EXPECT_TRUE(StoreBatch::IsCommitPoint(changes.back().first));
+}
+
+TEST(SignalingStoreTest, AbsorbedBatchChangesAsIfMadeAfterTheOwn) {
+  // Shards of one batch, joined: disjoint keys move over; where keys meet,
+  // the later batch's put or delete wins.
+  internal::v1::JongereState a, b;
+  a.set_woongemeente("0363");
+  b.set_woongemeente("0599");
+  StoreBatch first;
+  first.PutJongere(0, "x", a);
+  first.MoveWakeup(0, "x", absl::CivilDay(2024, 1, 1), absl::CivilDay(2024, 2, 1));
+  first.MoveWakeup(0, "y", std::nullopt, absl::CivilDay(2024, 5, 1));
+  StoreBatch later;
+  later.PutJongere(1, "z", b);
+  later.PutJongere(0, "x", b);
+  later.MoveWakeup(0, "x", absl::CivilDay(2024, 2, 1), absl::CivilDay(2024, 3, 1));
+  later.MoveWakeup(0, "y", absl::CivilDay(2024, 5, 1), std::nullopt);
+  later.PutChangelogCheckpoint(1, 9);
+
+  StoreBatch one;  // the same changes made in one batch, in the same order
+  one.PutJongere(0, "x", a);
+  one.MoveWakeup(0, "x", absl::CivilDay(2024, 1, 1), absl::CivilDay(2024, 2, 1));
+  one.MoveWakeup(0, "y", std::nullopt, absl::CivilDay(2024, 5, 1));
+  one.PutJongere(1, "z", b);
+  one.PutJongere(0, "x", b);
+  one.MoveWakeup(0, "x", absl::CivilDay(2024, 2, 1), absl::CivilDay(2024, 3, 1));
+  one.MoveWakeup(0, "y", absl::CivilDay(2024, 5, 1), std::nullopt);
+
+  first.Absorb(std::move(later));
+  auto sorted = [](std::vector<std::pair<std::string, std::string>> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(sorted(first.Changes()), sorted(one.Changes()));
+  EXPECT_EQ(first.size(), one.size());
+
+  testing_util::TempDir dir;
+  auto store = SignalingStore::Open(dir.path(), false);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Commit(first).ok());
+  EXPECT_EQ((*(*store)->GetJongere(0, "x"))->woongemeente(), "0599");
+  EXPECT_EQ((*(*store)->GetJongere(1, "z"))->woongemeente(), "0599");
+  EXPECT_TRUE((*store)->DueWakeups(0, absl::CivilDay(2024, 2, 28)).empty());
+  EXPECT_EQ((*store)->DueWakeups(0, absl::CivilDay(2030, 1, 1)).size(), 1u) << "x on 2024-03-01; y none";
+  EXPECT_EQ((*store)->GetChangelogCheckpoint(1), 9) << "the later batch's checkpoint came along";
 }
 
 TEST(SignalingStoreTest, DropPartitionRemovesOnlyThatPartition) {

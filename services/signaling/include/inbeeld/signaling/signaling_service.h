@@ -3,7 +3,11 @@
 // the domain core per jongere, and writes signals to inbeeld.signalen.v1.
 //
 // A batch is what ArrivalOrder releases of the records polled: in the order
-// ingest accepted them across the four topics, as far as read.
+// ingest accepted them across the four topics, as far as read. Its jongeren
+// are applied on --apply-threads threads (ShardWorkers): each record goes to
+// the shard of its key, so a jongere's events stay on one thread and in
+// order; the shards' states, outputs and store changes are then joined into
+// the one batch that the steps below produce and commit.
 //
 // Exactly-once effect without broker transactions, per batch:
 //   1. apply the batch's records to the jongeren (state in memory),
@@ -47,6 +51,7 @@
 #include "inbeeld/signaling/arrival_order.h"
 #include "inbeeld/signaling/core/config.h"
 #include "inbeeld/signaling/core/jongere.h"
+#include "inbeeld/signaling/shard_workers.h"
 #include "inbeeld/signaling/signaling_store.h"
 
 namespace inbeeld::signaling {
@@ -80,6 +85,10 @@ struct SignalingOptions {
   absl::Duration max_batch_wait = absl::Milliseconds(100);
   // Input in the order ingest accepted it across the event topics (ArrivalOrder).
   ArrivalOrder::Options arrival;
+  // Threads that apply a batch's jongeren (decode, load, rules, encode), each
+  // jongere on one of them; producing and committing stay on the loop's
+  // thread. 1 = the loop's thread alone.
+  int apply_threads = 2;
   // How often timers are evaluated (they fire on dates; hourly is plenty live).
   absl::Duration tick = absl::Hours(1);
   absl::Duration flush_timeout = absl::Seconds(30);
@@ -153,6 +162,10 @@ class SignalingService {
       index.emplace(it->first, &it->second);
       return &it->second;
     }
+    // Takes over a shard of the same batch (its jongeren are not here: a
+    // jongere's records all go to one shard). The map's nodes move as they
+    // are, so the index's views and pointers stay valid.
+    void Absorb(BatchContext&& shard);
     std::vector<kafka::OutRecord> outputs;
     StoreBatch store;
     // The CloudEvents time of the batch's signals: when the batch emitted
@@ -190,6 +203,9 @@ class SignalingService {
   // A batch's outputs begin a transaction (transactions only).
   absl::Status Begin();
   int BatchesInFlight() const { return options_.transactions ? 1 : std::max(options_.max_batches_in_flight, 1); }
+  // Applies the batch's records to its jongeren (Process, AdvanceBatch, Stage),
+  // sharded over the apply threads when there are enough records.
+  absl::Status Apply(BatchContext& ctx, const std::vector<kafka::InRecord>& records, absl::CivilDay horizon);
   absl::Status Process(BatchContext& ctx, const kafka::InRecord& record, absl::CivilDay horizon);
   void AdvanceBatch(BatchContext& ctx, absl::CivilDay horizon);
   void Emit(BatchContext& ctx, int32_t partition, const std::vector<v1::Signaal>& signals,
@@ -220,6 +236,9 @@ class SignalingService {
   std::deque<InFlight> in_flight_;
   // Records polled and not yet processed (loop thread; OnRevoke drops a revoked partition's).
   ArrivalOrder arrival_;
+  // The apply threads. While they run, the loop's thread runs shard 0 and
+  // nothing else touches in_flight_ (which they read for newer states).
+  ShardWorkers workers_;
   // The first failure of a batch in flight: the loop stops, the restart
   // replays every uncommitted batch from the stored offsets.
   absl::Status failure_;

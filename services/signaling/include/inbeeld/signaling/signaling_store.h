@@ -36,6 +36,11 @@ class StoreBatch {
   // changelog records are acknowledged up to next_offset - 1. Local only (not
   // one of Changes(): its value is known only after the changelog is written).
   void PutChangelogCheckpoint(int32_t partition, int64_t next_offset);
+  // Takes over the changes of `later` as if they had been made here after
+  // this batch's own (a later put or delete of the same key wins). The
+  // signaling loop stages a batch's jongeren per shard and joins the shards
+  // with it; their keys are disjoint, so the map nodes just move.
+  void Absorb(StoreBatch&& later);
   bool empty() const { return puts_.empty() && deletes_.empty(); }
   size_t size() const { return puts_.size(); }
   // Every change as (key, value); a delete has an empty value. The changelog
