@@ -2,6 +2,7 @@
 // ingest speaks mutual TLS only. A client with a CA-signed certificate is
 // served; a client without a certificate, or without TLS, is refused and
 // nothing it sent reaches Kafka.
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,9 +47,15 @@ TEST(IngestTlsTest, MutualTlsServesCertifiedClientsAndRefusesOthers) {
     ASSERT_TRUE(code.has_value()) << "scripts/gen-certs did not finish";
     ASSERT_EQ(*code, 0) << (*gen)->Stderr();
   }
+  // Relative to the working directory, as scripts/run passes it: the services
+  // resolve relative file flags against their --config-dir, so `inbeeld run`
+  // must hand them the certificates' absolute paths.
+  const std::string relative_certs = std::filesystem::relative(certs).string();
+  ASSERT_FALSE(relative_certs.empty());
+  ASSERT_NE(relative_certs.front(), '/');
   auto child = ChildProcess::Start(
       "inbeeld",
-      {"run", "--demo=false", "--tls-dir=" + certs, "--ready-file=" + dir.File("run.ready"),
+      {"run", "--demo=false", "--tls-dir=" + relative_certs, "--ready-file=" + dir.File("run.ready"),
        "--state-dir=" + dir.File("state")},
       dir.File("run"));
   ASSERT_TRUE(child.ok()) << child.status();

@@ -244,15 +244,17 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
   }
   const std::string bin_dir =
       flags.bin_dir.empty() ? fs::absolute(fs::path(self_path)).parent_path().string() : flags.bin_dir;
+  std::error_code ec;
   TlsFiles tls;
-  tls.dir = flags.tls_dir;
+  // Absolute: the services resolve a relative file flag against their
+  // --config-dir, not against this working directory.
+  tls.dir = flags.tls_dir.empty() ? "" : fs::absolute(flags.tls_dir, ec).lexically_normal().string();
   tls.plaintext = flags.plaintext || tls.dir.empty();
   if (!tls.plaintext && !fs::exists(tls.Ca())) {
     std::cerr << "inbeeld run: no " << tls.Ca() << " (run scripts/gen-certs " << tls.dir << ")\n";
     return 2;
   }
   // The files the services will read, checked before anything starts.
-  std::error_code ec;
   const std::string config_dir = fs::absolute(flags.config_dir, ec).lexically_normal().string();
   std::vector<std::string> needed = {
       util::ResolvePath(config_dir, flags.organisaties.empty() ? "organisaties.csv" : flags.organisaties),
