@@ -47,22 +47,28 @@ TEST(IngestTlsTest, MutualTlsServesCertifiedClientsAndRefusesOthers) {
     ASSERT_TRUE(code.has_value()) << "scripts/gen-certs did not finish";
     ASSERT_EQ(*code, 0) << (*gen)->Stderr();
   }
-  // Relative to the working directory, as scripts/run passes it: the services
-  // resolve relative file flags against their --config-dir, so `inbeeld run`
-  // must hand them the certificates' absolute paths.
+  // Relative to the working directory, as scripts/run passes --tls-dir: the
+  // services resolve a relative file flag against their --config-dir and a
+  // relative --state-dir below their --data-dir, so `inbeeld run` must hand
+  // them absolute paths.
   const std::string relative_certs = std::filesystem::relative(certs).string();
+  const std::string relative_state = std::filesystem::relative(dir.File("state")).string();
   ASSERT_FALSE(relative_certs.empty());
   ASSERT_NE(relative_certs.front(), '/');
+  ASSERT_NE(relative_state.front(), '/');
   auto child = ChildProcess::Start(
       "inbeeld",
       {"run", "--demo=false", "--tls-dir=" + relative_certs, "--ready-file=" + dir.File("run.ready"),
-       "--state-dir=" + dir.File("state")},
+       "--state-dir=" + relative_state},
       dir.File("run"));
   ASSERT_TRUE(child.ok()) << child.status();
   std::unique_ptr<ChildProcess> run = std::move(*child);
   auto ready = testing_util::WaitForReadyFile(dir.File("run.ready"), kReadyTimeout);
   ASSERT_TRUE(ready.ok()) << ready.status() << "\n" << run->Stderr();
   EXPECT_EQ((*ready)["tls"], "mutual");
+  // The services' state where --state-dir says, not below it once more.
+  EXPECT_TRUE(std::filesystem::is_directory(dir.File("state") + "/signaling"));
+  EXPECT_TRUE(std::filesystem::is_directory(dir.File("state") + "/routing"));
   ASSERT_TRUE(ready->contains("ingest_grpc"));
   const std::string address = (*ready)["ingest_grpc"];
   const std::string ca = ReadFileOrEmpty(certs + "/ca.crt");

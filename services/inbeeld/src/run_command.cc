@@ -267,7 +267,9 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
       return 2;
     }
   }
-  std::string state_dir = flags.state_dir;
+  // Absolute for the same reason as --tls-dir: the services take a relative
+  // --state-dir as below their --data-dir.
+  std::string state_dir = flags.state_dir.empty() ? "" : fs::absolute(flags.state_dir, ec).lexically_normal().string();
   bool remove_state = false;
   if (state_dir.empty()) {
     std::string tmpl = (fs::temp_directory_path() / "inbeeld-run-XXXXXX").string();
