@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -192,7 +193,9 @@ TEST_F(KafkaPipelineTest, DeliveredSignalsEqualReplay) {
   std::vector<std::string> run_args = {
       "run", "--kafka=" + bootstrap_, "--demo=false", "--tls-dir=" + certs_, "--ready-file=" + dir_.File("ready"),
       "--state-dir=" + dir_.File("state"), "--organisaties=" + dir_.File("organisaties.csv"),
-      "--signaling-date-file=" + dir_.File("today"), "--signaling-tick=200ms", "--service-log-level=warn"};
+      // Relative to the working directory: `inbeeld run` must hand signaling an absolute path.
+      "--signaling-date-file=" + std::filesystem::relative(dir_.File("today")).string(), "--signaling-tick=200ms",
+      "--service-log-level=warn"};
   if (!kafka_config_.empty()) run_args.push_back("--kafka-config=" + kafka_config_);
   auto run = ChildProcess::Start("inbeeld", run_args, dir_.File("run"));
   ASSERT_TRUE(run.ok()) << run.status();

@@ -342,7 +342,9 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
     if (svc == "signaling" && !flags.signaling_tick.empty()) a.push_back("--tick=" + flags.signaling_tick);
     // The day signaling judges up to (yesterday of the date in the file): tests and benchmarks with dated events.
     if (svc == "signaling" && !flags.signaling_date_file.empty()) {
-      a.push_back("--date-file=" + flags.signaling_date_file);
+      // Absolute: signaling resolves a relative one against its --config-dir
+      // (and an unreadable date file reads as 1900-01-01).
+      a.push_back("--date-file=" + fs::absolute(flags.signaling_date_file, ec).lexically_normal().string());
     }
     // On the embedded (mock) cluster a fetch returned only after
     // fetch.wait.max.ms (default 500 ms) even when records had arrived: every
