@@ -107,6 +107,14 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args) {
   return pid;
 }
 
+// Absolute and normal: the services resolve a relative file flag against
+// their --config-dir (a --state-dir below their --data-dir), not against this
+// working directory, so every path handed to them is absolute.
+std::string Absolute(const std::string& path) {
+  std::error_code ec;
+  return fs::absolute(path, ec).lexically_normal().string();
+}
+
 struct TlsFiles {
   bool plaintext = true;
   std::string dir;
@@ -244,18 +252,15 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
   }
   const std::string bin_dir =
       flags.bin_dir.empty() ? fs::absolute(fs::path(self_path)).parent_path().string() : flags.bin_dir;
-  std::error_code ec;
   TlsFiles tls;
-  // Absolute: the services resolve a relative file flag against their
-  // --config-dir, not against this working directory.
-  tls.dir = flags.tls_dir.empty() ? "" : fs::absolute(flags.tls_dir, ec).lexically_normal().string();
+  tls.dir = flags.tls_dir.empty() ? "" : Absolute(flags.tls_dir);
   tls.plaintext = flags.plaintext || tls.dir.empty();
   if (!tls.plaintext && !fs::exists(tls.Ca())) {
     std::cerr << "inbeeld run: no " << tls.Ca() << " (run scripts/gen-certs " << tls.dir << ")\n";
     return 2;
   }
   // The files the services will read, checked before anything starts.
-  const std::string config_dir = fs::absolute(flags.config_dir, ec).lexically_normal().string();
+  const std::string config_dir = Absolute(flags.config_dir);
   std::vector<std::string> needed = {
       util::ResolvePath(config_dir, flags.organisaties.empty() ? "organisaties.csv" : flags.organisaties),
       util::ResolvePath(config_dir, "herindelingen.csv")};
@@ -267,9 +272,7 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
       return 2;
     }
   }
-  // Absolute for the same reason as --tls-dir: the services take a relative
-  // --state-dir as below their --data-dir.
-  std::string state_dir = flags.state_dir.empty() ? "" : fs::absolute(flags.state_dir, ec).lexically_normal().string();
+  std::string state_dir = flags.state_dir.empty() ? "" : Absolute(flags.state_dir);
   bool remove_state = false;
   if (state_dir.empty()) {
     std::string tmpl = (fs::temp_directory_path() / "inbeeld-run-XXXXXX").string();
@@ -342,9 +345,8 @@ int RunMain(const std::vector<std::string>& args, const std::string& self_path) 
     if (svc == "signaling" && !flags.signaling_tick.empty()) a.push_back("--tick=" + flags.signaling_tick);
     // The day signaling judges up to (yesterday of the date in the file): tests and benchmarks with dated events.
     if (svc == "signaling" && !flags.signaling_date_file.empty()) {
-      // Absolute: signaling resolves a relative one against its --config-dir
-      // (and an unreadable date file reads as 1900-01-01).
-      a.push_back("--date-file=" + fs::absolute(flags.signaling_date_file, ec).lexically_normal().string());
+      // (An unreadable date file reads as 1900-01-01.)
+      a.push_back("--date-file=" + Absolute(flags.signaling_date_file));
     }
     // On the embedded (mock) cluster a fetch returned only after
     // fetch.wait.max.ms (default 500 ms) even when records had arrived: every

@@ -510,33 +510,31 @@ void SignalingService::BatchContext::Absorb(BatchContext&& shard) {
   if (ce_time.empty()) ce_time = std::move(shard.ce_time);
 }
 
+absl::Status SignalingService::ApplyShard(BatchContext& ctx, const std::vector<const kafka::InRecord*>& records,
+                                          absl::CivilDay horizon) {
+  for (const kafka::InRecord* record : records) {
+    if (absl::Status s = Process(ctx, *record, horizon); !s.ok()) return s;
+  }
+  AdvanceBatch(ctx, horizon);
+  Stage(ctx);
+  return absl::OkStatus();
+}
+
 absl::Status SignalingService::Apply(BatchContext& ctx, const std::vector<kafka::InRecord>& records,
                                      absl::CivilDay horizon) {
-  const int shards = workers_.shards();
-  if (shards == 1 || records.size() < kMinRecordsPerShard * static_cast<size_t>(shards)) {
-    for (const auto& record : records) {
-      if (absl::Status s = Process(ctx, record, horizon); !s.ok()) return s;
-    }
-    AdvanceBatch(ctx, horizon);
-    Stage(ctx);
-    return absl::OkStatus();
-  }
+  const int shards =
+      records.size() < kMinRecordsPerShard * static_cast<size_t>(workers_.shards()) ? 1 : workers_.shards();
   std::vector<std::vector<const kafka::InRecord*>> input(shards);
   for (auto& in : input) in.reserve(records.size() / shards + records.size() / 8);
-  for (const auto& record : records) input[ShardOf(record.key, shards)].push_back(&record);
+  for (const auto& record : records) input[shards == 1 ? 0 : ShardOf(record.key, shards)].push_back(&record);
+  if (shards == 1) return ApplyShard(ctx, input[0], horizon);
   std::vector<BatchContext> parts(shards);
   // One CloudEvents time for the whole batch, as on one thread.
   const std::string ce_time = events::Rfc3339(absl::Now());
   std::vector<absl::Status> status(shards);
   workers_.Run([&](int shard) {
-    BatchContext& part = parts[shard];
-    part.ce_time = ce_time;
-    for (const kafka::InRecord* record : input[shard]) {
-      status[shard] = Process(part, *record, horizon);
-      if (!status[shard].ok()) return;
-    }
-    AdvanceBatch(part, horizon);
-    Stage(part);
+    parts[shard].ce_time = ce_time;
+    status[shard] = ApplyShard(parts[shard], input[shard], horizon);
   });
   for (const absl::Status& s : status) {
     if (!s.ok()) return s;

@@ -206,6 +206,9 @@ class SignalingService {
   // Applies the batch's records to its jongeren (Process, AdvanceBatch, Stage),
   // sharded over the apply threads when there are enough records.
   absl::Status Apply(BatchContext& ctx, const std::vector<kafka::InRecord>& records, absl::CivilDay horizon);
+  // The records of one shard, in order, then its jongeren's timers and staging.
+  absl::Status ApplyShard(BatchContext& ctx, const std::vector<const kafka::InRecord*>& records,
+                          absl::CivilDay horizon);
   absl::Status Process(BatchContext& ctx, const kafka::InRecord& record, absl::CivilDay horizon);
   void AdvanceBatch(BatchContext& ctx, absl::CivilDay horizon);
   void Emit(BatchContext& ctx, int32_t partition, const std::vector<v1::Signaal>& signals,
