@@ -1,6 +1,5 @@
 // inbeeld-signaling: the Leerplichtwet rules over the event topics.
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -12,6 +11,7 @@
 #include "inbeeld/grpc/server.h"
 #include "inbeeld/kafka/exactly_once_flags.h"
 #include "inbeeld/kafka/kafka_metrics.h"
+#include "inbeeld/kafka/resume.h"
 #include "inbeeld/observability/metrics.h"
 #include "inbeeld/util/allocator.h"
 #include "inbeeld/util/flags.h"
@@ -195,11 +195,9 @@ int Main(int argc, char** argv) {
   bool stopping = false;                // guarded by loop_mu
   Loop* running = nullptr;              // guarded by loop_mu
   std::thread loop([&, current = *std::move(first)]() mutable {
-    // A batch whose outputs Kafka did not acknowledge (a broker lost, a producer librdkafka declared fatal and
-    // that replaced itself, a flush past its deadline) stops the loop with nothing of it committed. Resuming
-    // from the stored offsets in this process is what a restart would do, without the restart; a failure that
-    // keeps coming back (5 within 10 minutes) still ends the process so that its supervisor sees it.
-    std::deque<absl::Time> resumes;
+    // A Kafka failure resumes the loop from the stored offsets (kafka/resume.h); a failure that keeps coming
+    // back (a fifth within ten minutes) ends the process so that its supervisor sees it.
+    kafka::ResumeBudget resumes;
     while (true) {
       {
         absl::MutexLock lock(&loop_mu);
@@ -213,17 +211,13 @@ int Main(int argc, char** argv) {
       }
       current.consumer->Close();
       if (s.ok()) break;  // stopped
-      while (!resumes.empty() && absl::Now() - resumes.front() > absl::Minutes(10)) resumes.pop_front();
-      const bool resumable = s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kAborted ||
-                             s.code() == absl::StatusCode::kDeadlineExceeded;
-      if (!resumable || resumes.size() >= 4) {  // the fifth stop within ten minutes ends it
+      if (!kafka::ResumableFailure(s) || !resumes.Take(absl::Now())) {
         util::LogError("signaling loop stopped; restart resumes from the stored offsets", {{"error", Err(s)}});
         failed = true;
         break;
       }
-      resumes.push_back(absl::Now());
       util::LogError("signaling loop stopped by a Kafka failure; resuming from the stored offsets in 1 s",
-                     {{"error", Err(s)}, {"resumes_in_10_minutes", std::to_string(resumes.size())}});
+                     {{"error", Err(s)}, {"resumes_in_10_minutes", std::to_string(resumes.Recent(absl::Now()))}});
       absl::SleepFor(absl::Seconds(1));
       current = Loop{};  // the old consumer and service go before the new ones join the group
       absl::StatusOr<Loop> next = new_loop();

@@ -35,6 +35,10 @@ inline absl::Status ToStatus(RdKafka::ErrorCode err, std::string_view context) {
       return absl::ResourceExhaustedError(msg);
     case RdKafka::ERR__FATAL:
       // The producer replaces itself (producer.cc): produce the record again.
+    case RdKafka::ERR__PURGE_QUEUE:
+    case RdKafka::ERR__PURGE_INFLIGHT:
+      // Purged unacknowledged from a producer that was retired (replaced after a fatal error, or destroyed): Kafka
+      // never confirmed it, so it is produced again, with the same id, like any record that was not acknowledged.
       return absl::AbortedError(msg);
     default:
       return absl::InternalError(msg);

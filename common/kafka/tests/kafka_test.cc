@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "inbeeld/kafka/backlog.h"
 #include "inbeeld/kafka/embedded_cluster.h"
 #include "inbeeld/kafka/exactly_once_flags.h"
 #include "inbeeld/kafka/kafka.h"
+#include "inbeeld/kafka/resume.h"
 #include "inbeeld/kafka/topics.h"
 #include "src/internal.h"
 
@@ -606,6 +608,63 @@ TEST(KafkaUnavailableTest, DestroyedProducerFailsEveryUnacknowledgedRecord) {
   producer->reset();
   ASSERT_EQ(reports->size(), 3u);
   for (const absl::Status& s : *reports) EXPECT_FALSE(s.ok());
+}
+
+// A producer that librdkafka declared fatal is replaced, and the records it still held (never acknowledged) are
+// purged. They report ABORTED: produce again, with the same id. Ingest answers UNAVAILABLE (retry with the same id),
+// signaling and routing resume from their stored offsets. They reported INTERNAL ("Local: Purged in queue"), and
+// signaling exited after a broker of the Apache Kafka cluster was killed (tests/kafka/failover_test.sh).
+TEST(KafkaUnavailableTest, RecordsPurgedFromAReplacedFatalProducerAreAbortedAndResumable) {
+  ClientOptions o;
+  o.bootstrap_servers = "127.0.0.1:1";  // nothing listens there: the records stay unacknowledged
+  auto producer = Producer::Create(o);
+  ASSERT_TRUE(producer.ok());
+  auto mu = std::make_shared<absl::Mutex>();
+  auto reports = std::make_shared<std::vector<absl::Status>>();
+  auto record = [mu, reports](const DeliveryReport& r) {
+    absl::MutexLock lock(mu.get());
+    reports->push_back(r.status);
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*producer)->Produce({"t", kAnyPartition, "k", "v", {}}, record).ok());
+  ASSERT_TRUE((*producer)->SimulateFatalError("test: sequence desynchronisation").ok());
+  // The next record replaces the fatal producer; the old one's three records are purged.
+  ASSERT_TRUE((*producer)->Produce({"t", kAnyPartition, "k", "after", {}}, [](const DeliveryReport&) {}).ok());
+  std::vector<absl::Status> purged;
+  for (int round = 0; round < 100 && purged.size() < 3; ++round) {
+    {
+      absl::MutexLock lock(mu.get());
+      purged = *reports;
+    }
+    if (purged.size() < 3) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(purged.size(), 3u);
+  for (const absl::Status& s : purged) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+    EXPECT_TRUE(ResumableFailure(s)) << s;
+  }
+  producer->reset();
+}
+
+TEST(ResumeTest, KafkaFailuresAreResumableAndOthersAreNot) {
+  EXPECT_TRUE(ResumableFailure(absl::UnavailableError("kafka delivery: Local: Message timed out")));
+  EXPECT_TRUE(ResumableFailure(absl::AbortedError("kafka delivery: Local: Purged in queue")));
+  EXPECT_TRUE(ResumableFailure(absl::DeadlineExceededError("kafka flush")));
+  EXPECT_FALSE(ResumableFailure(absl::InternalError("store: IO error: No space left on device")));
+  EXPECT_FALSE(ResumableFailure(absl::InvalidArgumentError("kafka: bad property")));
+  EXPECT_FALSE(ResumableFailure(absl::OkStatus()));
+}
+
+TEST(ResumeTest, TheFifthFailureWithinTenMinutesEndsIt) {
+  ResumeBudget budget;  // 4 within 10 minutes
+  const absl::Time t0 = absl::FromUnixSeconds(1800000000);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(budget.Take(t0 + absl::Minutes(i))) << i;
+  EXPECT_EQ(budget.Recent(t0 + absl::Minutes(4)), 4);
+  EXPECT_FALSE(budget.Take(t0 + absl::Minutes(4)));
+  // Ten minutes after the first, it no longer counts.
+  EXPECT_TRUE(budget.Take(t0 + absl::Minutes(10)));
+  EXPECT_FALSE(budget.Take(t0 + absl::Minutes(10) + absl::Seconds(1)));
+  EXPECT_EQ(budget.Recent(t0 + absl::Minutes(30)), 0);
+  EXPECT_TRUE(budget.Take(t0 + absl::Minutes(30)));
 }
 
 TEST(KafkaStatsTest, ParsesQueueRttAndLag) {

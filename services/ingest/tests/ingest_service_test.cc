@@ -9,6 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inbeeld/kafka/topics.h"
 #include "inbeeld/observability/metrics.h"
@@ -29,7 +30,7 @@ class FakeProducer final : public kafka::Producer {
   }
   absl::StatusOr<kafka::DeliveryReport> ProduceSync(kafka::OutRecord record, absl::Duration) override {
     absl::MutexLock lock(&mu);
-    if (down) return absl::UnavailableError("kafka did not acknowledge the record in time");
+    if (down) return down_status;
     records.push_back(std::move(record));
     return kafka::DeliveryReport{absl::OkStatus(), records.back().topic, 0,
                                  static_cast<int64_t>(records.size() - 1)};
@@ -39,6 +40,7 @@ class FakeProducer final : public kafka::Producer {
 
   absl::Mutex mu;
   bool down = false;
+  absl::Status down_status = absl::UnavailableError("kafka did not acknowledge the record in time");
   std::vector<kafka::OutRecord> records;
 };
 
@@ -141,6 +143,25 @@ TEST_F(IngestServiceTest, KafkaDownIsUnavailableAndTheRetryIsStoredLater) {
   producer_.down = true;
   v1::MeldAntwoord resp;
   EXPECT_EQ(service_.Accept(e, clock_.Now() + absl::Seconds(1), &resp).error_code(), grpc::UNAVAILABLE);
+  producer_.down = false;
+  v1::MeldAntwoord retry;
+  ASSERT_TRUE(service_.Accept(e, clock_.Now() + absl::Seconds(1), &retry).ok());
+  EXPECT_FALSE(retry.duplicate());
+  EXPECT_EQ(producer_.records.size(), 1u);
+}
+
+// A record purged unacknowledged from a producer that librdkafka declared fatal (and that was replaced) reports
+// ABORTED. Kafka may not hold the event: the client is told to retry with the same id, as for any record Kafka
+// did not acknowledge, and the retry is stored (it was answered INTERNAL, which a client does not retry).
+TEST_F(IngestServiceTest, AnEventPurgedFromAReplacedProducerIsUnavailableAndTheRetryIsStored) {
+  v1::Event e;
+  *e.mutable_inschrijvingsmutatie() = Uitschrijving("m-5");
+  producer_.down = true;
+  producer_.down_status = absl::AbortedError("kafka delivery: Local: Purged in queue");
+  v1::MeldAntwoord resp;
+  const grpc::Status refused = service_.Accept(e, clock_.Now() + absl::Seconds(1), &resp);
+  EXPECT_EQ(refused.error_code(), grpc::UNAVAILABLE) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("retry with the same id"));
   producer_.down = false;
   v1::MeldAntwoord retry;
   ASSERT_TRUE(service_.Accept(e, clock_.Now() + absl::Seconds(1), &retry).ok());
