@@ -34,7 +34,10 @@ inline absl::Status ToStatus(RdKafka::ErrorCode err, std::string_view context) {
     case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
       return absl::ResourceExhaustedError(msg);
     case RdKafka::ERR__FATAL:
-      // The producer replaces itself (producer.cc): produce the record again.
+    case RdKafka::ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
+      // The producer failed fatally and replaces itself (producer.cc): produce the record again. The idempotent
+      // producer's "out of order sequence number" after a leader change is that fatal error (librdkafka #4438);
+      // the records of the refused request fail with it.
     case RdKafka::ERR__PURGE_QUEUE:
     case RdKafka::ERR__PURGE_INFLIGHT:
       // Purged unacknowledged from a producer that was retired (replaced after a fatal error, or destroyed): Kafka

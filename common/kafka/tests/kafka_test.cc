@@ -645,6 +645,23 @@ TEST(KafkaUnavailableTest, RecordsPurgedFromAReplacedFatalProducerAreAbortedAndR
   producer->reset();
 }
 
+// What a delivery report's error means for its caller: produce again (ABORTED, UNAVAILABLE) or not.
+TEST(ResumeTest, DeliveryErrorsOfAFatalOrLostProducerAreProducedAgain) {
+  for (const RdKafka::ErrorCode e : {RdKafka::ERR__FATAL, RdKafka::ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                     RdKafka::ERR__PURGE_QUEUE, RdKafka::ERR__PURGE_INFLIGHT}) {
+    EXPECT_EQ(internal::ToStatus(e, "kafka delivery").code(), absl::StatusCode::kAborted) << RdKafka::err2str(e);
+  }
+  for (const RdKafka::ErrorCode e : {RdKafka::ERR__MSG_TIMED_OUT, RdKafka::ERR_NOT_ENOUGH_REPLICAS,
+                                     RdKafka::ERR_NOT_LEADER_FOR_PARTITION}) {
+    EXPECT_EQ(internal::ToStatus(e, "kafka delivery").code(), absl::StatusCode::kUnavailable) << RdKafka::err2str(e);
+  }
+  for (const RdKafka::ErrorCode e : {RdKafka::ERR__FATAL, RdKafka::ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                     RdKafka::ERR__PURGE_QUEUE, RdKafka::ERR__MSG_TIMED_OUT}) {
+    EXPECT_TRUE(ResumableFailure(internal::ToStatus(e, "kafka delivery"))) << RdKafka::err2str(e);
+  }
+  EXPECT_FALSE(ResumableFailure(internal::ToStatus(RdKafka::ERR_MSG_SIZE_TOO_LARGE, "kafka delivery")));
+}
+
 TEST(ResumeTest, KafkaFailuresAreResumableAndOthersAreNot) {
   EXPECT_TRUE(ResumableFailure(absl::UnavailableError("kafka delivery: Local: Message timed out")));
   EXPECT_TRUE(ResumableFailure(absl::AbortedError("kafka delivery: Local: Purged in queue")));
