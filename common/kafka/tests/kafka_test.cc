@@ -612,8 +612,9 @@ TEST(KafkaUnavailableTest, DestroyedProducerFailsEveryUnacknowledgedRecord) {
 
 // A producer that librdkafka declared fatal is replaced, and the records it still held (never acknowledged) are
 // purged. They report ABORTED: produce again, with the same id. Ingest answers UNAVAILABLE (retry with the same id),
-// signaling and routing resume from their stored offsets. They reported INTERNAL ("Local: Purged in queue"), and
-// signaling exited after a broker of the Apache Kafka cluster was killed (tests/kafka/failover_test.sh).
+// signaling resumes from its stored offsets, routing produces its batch again. They reported INTERNAL ("Local:
+// Purged in queue"), and signaling exited after a broker of the Apache Kafka cluster was killed
+// (tests/kafka/failover_test.sh).
 TEST(KafkaUnavailableTest, RecordsPurgedFromAReplacedFatalProducerAreAbortedAndResumable) {
   ClientOptions o;
   o.bootstrap_servers = "127.0.0.1:1";  // nothing listens there: the records stay unacknowledged

@@ -11,6 +11,7 @@
 #include "google/rpc/status.pb.h"
 #include "inbeeld/events/event_record.h"
 #include "inbeeld/identity/validation.h"
+#include "inbeeld/kafka/resume.h"
 #include "inbeeld/observability/metric_cache.h"
 #include "inbeeld/observability/metrics.h"
 #include "inbeeld/util/log.h"
@@ -204,11 +205,9 @@ grpc::Status CompleteProduce(const Claimed& c, const absl::StatusOr<kafka::Deliv
                              absl::Duration latency, DedupWindow& dedup) {
   dedup.Complete(c.ce_id, report.ok());
   if (!report.ok()) {
-    // Not acknowledged in time, or purged from a producer that failed fatally and was replaced (ABORTED): Kafka
-    // may not hold the event, and a retry with the same id stores it once.
-    const bool unavailable = report.status().code() == absl::StatusCode::kUnavailable ||
-                             report.status().code() == absl::StatusCode::kDeadlineExceeded ||
-                             report.status().code() == absl::StatusCode::kAborted;
+    // Not acknowledged in time, or purged from a producer that failed fatally and was replaced: the failures
+    // signaling resumes from (kafka/resume.h). Kafka may not hold the event; a retry with the same id stores it once.
+    const bool unavailable = kafka::ResumableFailure(report.status());
     Metrics().rejected.Add({{"kind", c.kind}, {"reason", unavailable ? "unavailable" : "internal"}}).Increment();
     util::LogWarn("event not stored",
                   {{"ce_id", c.ce_id}, {"kind", c.kind}, {"error", std::string(report.status().message())}});
