@@ -243,21 +243,22 @@ BENCHMARK(BM_ValidateAndPseudonym)->Unit(benchmark::kMicrosecond);
 
 // The dedupe window's part of every event, in a window gone round many times
 // (every claim forgets the oldest id): ids as ingest makes them (events::CeId,
-// 32 hex digits), fingerprints as SHA-256 in hex.
+// 32 hex digits, read as their 128 bits), fingerprints as digests.
 void BM_DedupWindow(benchmark::State& state) {
   const size_t capacity = IngestOptions().dedup_capacity;
   std::vector<std::string> ids;
   for (size_t i = 0; i < 4 * capacity; ++i) {
     ids.push_back(identity::Sha256Hex(absl::StrCat("verzuimmelding|05KO|m-", i)).substr(0, 32));
   }
-  const std::string fingerprint = identity::Sha256Hex("content");
+  const DedupWindow::Digest fingerprint = DedupWindow::DigestOf("content");
   DedupWindow window(capacity);
   size_t i = 0;
   int64_t n = 0;
   for (auto _ : state) {
     const std::string& id = ids[i++ % ids.size()];
-    benchmark::DoNotOptimize(window.TryClaim(id, fingerprint, absl::Seconds(1)));
-    window.Complete(id, true);
+    DedupWindow::Ticket ticket;
+    benchmark::DoNotOptimize(window.TryClaim(DedupWindow::DigestOf(id), fingerprint, absl::Seconds(1), &ticket));
+    window.Complete(ticket, true);
     ++n;
   }
   Report(state, n);

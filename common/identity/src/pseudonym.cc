@@ -29,16 +29,25 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   return ToHex(out, len);
 }
 
-std::string Sha256Hex(std::string_view data) {
-  // Fetched once (SHA256() fetches on every call: ~0.8 µs against ~0.3 µs).
+Sha256Digest Sha256(std::string_view data) {
+  // Fetched once (SHA256() fetches on every call: ~0.8 µs against ~0.3 µs),
+  // and one context per thread, reused (EVP_Digest makes and frees one per
+  // call).
   static const EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  unsigned char out[SHA256_DIGEST_LENGTH];
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  Sha256Digest out;
   unsigned int len = 0;
-  if (kSha256 == nullptr || EVP_Digest(data.data(), data.size(), out, &len, kSha256, nullptr) != 1) {
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);  // the slow path, same digest
-    len = sizeof(out);
+  if (kSha256 == nullptr || ctx == nullptr || EVP_DigestInit_ex(ctx.get(), kSha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) {
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());  // the slow path, same digest
   }
-  return ToHex(out, len);
+  return out;
+}
+
+std::string Sha256Hex(std::string_view data) {
+  const Sha256Digest digest = Sha256(data);
+  return ToHex(digest.data(), digest.size());
 }
 
 // HMAC-SHA256 (RFC 2104) from two SHA-256 states keyed once: the inner one has

@@ -97,6 +97,11 @@ TEST(PseudonymTest, Sha256MatchesFips180Vectors) {
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  // The digest itself, from the same reused context of this thread.
+  const Sha256Digest abc = Sha256("abc");
+  EXPECT_EQ(abc.front(), 0xba);
+  EXPECT_EQ(abc.back(), 0xad);
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(PseudonymTest, ShortSecretRejected) {

@@ -1,40 +1,83 @@
 #include "inbeeld/ingest/dedup_window.h"
 
 #include <algorithm>
+#include <cstring>
+
+#include "inbeeld/identity/pseudonym.h"
 
 namespace inbeeld::ingest {
+namespace {
+
+// Lowercase only, as events::CeId writes them: "AB.." and "ab.." stay two keys.
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+uint64_t BigEndian(const unsigned char* b) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | b[i];
+  return v;
+}
+
+}  // namespace
+
+DedupWindow::Digest DedupWindow::DigestOf(std::string_view s) {
+  unsigned char bytes[16];
+  bool hex = s.size() == 32;
+  for (size_t i = 0; hex && i < 16; ++i) {
+    const int high = HexValue(s[2 * i]);
+    const int low = HexValue(s[2 * i + 1]);
+    hex = high >= 0 && low >= 0;
+    bytes[i] = static_cast<unsigned char>(high << 4 | low);
+  }
+  if (!hex) {
+    const identity::Sha256Digest sha = identity::Sha256(s);
+    std::memcpy(bytes, sha.data(), sizeof(bytes));
+  }
+  return Digest{BigEndian(bytes), BigEndian(bytes + 8)};
+}
 
 DedupWindow::DedupWindow(size_t capacity) : slots_(std::max<size_t>(capacity, 1)) {
   index_.reserve(slots_.size());  // no rehash on the data path
 }
 
-DedupWindow::Claim DedupWindow::TryClaim(std::string_view key, std::string_view fingerprint,
-                                         absl::Duration wait) {
+DedupWindow::Claim DedupWindow::TryClaim(std::string_view key, std::string_view fingerprint, absl::Duration wait,
+                                         Ticket* ticket) {
+  return TryClaim(DigestOf(key), DigestOf(fingerprint), wait, ticket);
+}
+
+DedupWindow::Claim DedupWindow::TryClaim(const Digest& key, const Digest& fingerprint, absl::Duration wait,
+                                         Ticket* ticket) {
   absl::MutexLock lock(&mu_);
   absl::Time deadline = absl::InfinitePast();  // the clock is read only to wait
   while (true) {
     auto it = index_.find(key);
     if (it == index_.end()) {
-      Slot* slot = NextSlotLocked();
-      slot->key.assign(key);
-      slot->fingerprint.assign(fingerprint);
-      slot->state = State::kInFlight;
-      index_.emplace(slot->key, slot);  // the view points into the slot, which stays put
+      const size_t n = NextSlotLocked();
+      Slot& slot = slots_[n];
+      slot.key = key;
+      slot.fingerprint = fingerprint;
+      slot.state = State::kInFlight;
+      index_.emplace(key, n);
+      *ticket = Ticket{n, key};
       return Claim::kNew;
     }
-    if (it->second->state == State::kDone) {
-      return it->second->fingerprint == fingerprint ? Claim::kDuplicate : Claim::kConflict;
+    const Slot& slot = slots_[it->second];
+    if (slot.state == State::kDone) {
+      return slot.fingerprint == fingerprint ? Claim::kDuplicate : Claim::kConflict;
     }
     // In flight: wait for the first request to finish (it may fail, then we
     // take over).
     struct WaitArg {
       DedupWindow* self;
-      std::string_view key;
+      Digest key;
     } arg{this, key};
     const absl::Condition finished(
         +[](WaitArg* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
           auto e = a->self->index_.find(a->key);
-          return e == a->self->index_.end() || e->second->state == State::kDone;
+          return e == a->self->index_.end() || a->self->slots_[e->second].state == State::kDone;
         },
         &arg);
     if (deadline == absl::InfinitePast()) deadline = absl::Now() + wait;
@@ -44,16 +87,16 @@ DedupWindow::Claim DedupWindow::TryClaim(std::string_view key, std::string_view 
   }
 }
 
-void DedupWindow::Complete(std::string_view key, bool accepted) {
+void DedupWindow::Complete(const Ticket& ticket, bool accepted) {
   absl::MutexLock lock(&mu_);
-  auto it = index_.find(key);
-  if (it == index_.end()) return;
-  Slot* slot = it->second;
+  if (ticket.slot >= slots_.size()) return;
+  Slot& slot = slots_[ticket.slot];
+  if (slot.state != State::kInFlight || !(slot.key == ticket.key)) return;
   if (accepted) {
-    slot->state = State::kDone;
+    slot.state = State::kDone;
   } else {
-    index_.erase(it);  // before the slot's key changes: the index views it
-    slot->state = State::kFree;
+    index_.erase(slot.key);
+    slot.state = State::kFree;
   }
 }
 
@@ -62,16 +105,18 @@ size_t DedupWindow::size() const {
   return index_.size();
 }
 
-DedupWindow::Slot* DedupWindow::NextSlotLocked() {
+size_t DedupWindow::NextSlotLocked() {
   for (size_t tried = 0; tried < slots_.size(); ++tried) {
-    Slot& slot = slots_[cursor_];
+    const size_t n = cursor_;
+    Slot& slot = slots_[n];
     cursor_ = (cursor_ + 1) % slots_.size();
     if (slot.state == State::kInFlight) continue;
-    if (slot.state == State::kDone) index_.erase(std::string_view(slot.key));
+    if (slot.state == State::kDone) index_.erase(slot.key);
     slot.state = State::kFree;
-    return &slot;
+    return n;
   }
-  return &slots_.emplace_back();  // every slot is in flight: one more
+  slots_.emplace_back();  // every slot is in flight: one more
+  return slots_.size() - 1;
 }
 
 }  // namespace inbeeld::ingest

@@ -142,6 +142,7 @@ identity::Violations ValidateForRequest(const v1::Event& event, bool in_envelope
 // to CompleteProduce exactly once.
 struct Claimed {
   std::string ce_id;
+  DedupWindow::Ticket ticket;
   std::string kind;
   kafka::OutRecord record;
   absl::Time start;
@@ -165,8 +166,11 @@ std::optional<Claimed> ValidateAndClaim(const v1::Event& event, std::string ce_i
   }
   resp->set_event_id(ce_id);
   // The fingerprint tells a true retry from a different event reusing an id.
-  const std::string fingerprint = identity::Sha256Hex(event.SerializeAsString());
-  switch (dedup.TryClaim(ce_id, fingerprint, deadline - clock.Now())) {
+  thread_local std::string serialized;  // keeps its buffer
+  event.SerializeToString(&serialized);
+  DedupWindow::Ticket ticket;
+  switch (dedup.TryClaim(DedupWindow::DigestOf(ce_id), DedupWindow::DigestOf(serialized), deadline - clock.Now(),
+                         &ticket)) {
     case DedupWindow::Claim::kDuplicate:
       Metrics().duplicate.Add({{"kind", kind}}).Increment();
       resp->set_duplicate(true);
@@ -186,11 +190,11 @@ std::optional<Claimed> ValidateAndClaim(const v1::Event& event, std::string ce_i
   }
   const absl::Time start = clock.Now();
   kafka::OutRecord record = events::Encode(event, pseudonymizer, start, ce_id);
-  Claimed claimed{std::move(ce_id), kind, std::move(record), start};
+  Claimed claimed{std::move(ce_id), ticket, kind, std::move(record), start};
   claimed.bytes = kafka::PayloadBytes(claimed.record);
   if (backlog != nullptr) {
     if (absl::Status admit = backlog->Admit(claimed.record.topic, claimed.record.key); !admit.ok()) {
-      dedup.Complete(claimed.ce_id, /*accepted=*/false);  // a retry with the same id is produced anew
+      dedup.Complete(claimed.ticket, /*accepted=*/false);  // a retry with the same id is produced anew
       Metrics().rejected.Add({{"kind", kind}, {"reason", "holdback"}}).Increment();
       *answer = HoldBack(admit, backlog->RetryAfter());
       return std::nullopt;
@@ -203,7 +207,7 @@ std::optional<Claimed> ValidateAndClaim(const v1::Event& event, std::string ce_i
 // produce to acknowledgement) and returns the answer for the client.
 grpc::Status CompleteProduce(const Claimed& c, const absl::StatusOr<kafka::DeliveryReport>& report,
                              absl::Duration latency, DedupWindow& dedup) {
-  dedup.Complete(c.ce_id, report.ok());
+  dedup.Complete(c.ticket, report.ok());
   if (!report.ok()) {
     // Not acknowledged in time, or purged from a producer that failed fatally and was replaced: the failures
     // signaling resumes from (kafka/resume.h). Kafka may not hold the event; a retry with the same id stores it once.
@@ -378,7 +382,7 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
     absl::Time produced_at;   // wall time
   };
   std::vector<InFlight> inflight;
-  absl::flat_hash_set<std::string> inflight_ids;
+  absl::flat_hash_set<DedupWindow::Digest> inflight_ids;
   AckWindow* window = nullptr;  // the items of `inflight`; a new one after each drain
 
   auto answer = [resp](v1::ItemAntwoord* item, const grpc::Status& st, const v1::Event* event) {
@@ -437,7 +441,7 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
     // the answer it would get in a sequential batch (duplicate, or produced
     // anew when the first failed) instead of "still being stored".
     std::string ce_id = events::CeId(event);
-    if (!inflight.empty() && inflight_ids.contains(ce_id)) drain();
+    if (!inflight.empty() && inflight_ids.contains(DedupWindow::DigestOf(ce_id))) drain();
     // Each item gets the per-request produce timeout; the client's deadline
     // bounds the whole stream.
     const absl::Time deadline = clock_.Now() + options_.produce_timeout;
@@ -465,7 +469,7 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
         answer(item, CompleteProduce(f.claimed, enqueued, absl::ZeroDuration(), dedup_), nullptr);
         Metrics().inflight.Decrement();
       } else {
-        inflight_ids.insert(f.claimed.ce_id);
+        inflight_ids.insert(f.claimed.ticket.key);
         inflight.push_back(std::move(f));
       }
       if (window->Full()) drain();

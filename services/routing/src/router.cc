@@ -78,6 +78,39 @@ void VulAflevering(const Bestemmingen& bestemmingen, const std::string& organisa
   if (!bestemmingen.vorige_organisatie.empty()) signaal->set_vorige_organisatie(bestemmingen.vorige_organisatie);
 }
 
+namespace {
+
+void AppendVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// A field's key on the wire: its number and wire type (0 varint, 2 length-delimited).
+void AppendTag(int field, int wire_type, std::string* out) {
+  AppendVarint(static_cast<uint64_t>(field) << 3 | static_cast<uint64_t>(wire_type), out);
+}
+
+void AppendString(int field, std::string_view value, std::string* out) {
+  AppendTag(field, 2, out);
+  AppendVarint(value.size(), out);
+  out->append(value);
+}
+
+}  // namespace
+
+void AppendAfleveringVelden(const Bestemmingen& bestemmingen, std::string_view organisatie_id, std::string* bytes) {
+  AppendString(v1::Signaal::kOrganisatieFieldNumber, organisatie_id, bytes);
+  // Written also when false: the received signal may carry true.
+  AppendTag(v1::Signaal::kRouteAmbiguFieldNumber, 0, bytes);
+  AppendVarint(bestemmingen.ambigu ? 1 : 0, bytes);
+  if (!bestemmingen.vorige_organisatie.empty()) {
+    AppendString(v1::Signaal::kVorigeOrganisatieFieldNumber, bestemmingen.vorige_organisatie, bytes);
+  }
+}
+
 absl::StatusOr<Routering> RouteSignaal(const OrganisatieTabel& tabel, const v1::Signaal& signaal) {
   absl::StatusOr<Bestemmingen> bestemmingen = BestemmingenVan(tabel, signaal);
   if (!bestemmingen.ok()) return bestemmingen.status();

@@ -321,15 +321,15 @@ absl::Status RoutingService::Route(std::vector<kafka::InRecord> batch) {
     }
     std::optional<std::string> ingest_time =
         kafka::FindHeader(record.headers, kafka::kHeaderIngestTime);
-    // Each copy is the parsed signal with its organisation's fields set,
-    // serialized at once (the next copy sets them again; the next record is
-    // parsed into it anew).
+    // Each copy is the received bytes with its organisation's fields
+    // appended (AppendAfleveringVelden): parsed, they are VulAflevering's copy.
     for (const std::string& organisatie_id : bestemmingen->organisatie_ids) {
-      VulAflevering(*bestemmingen, organisatie_id, &signaal);
       kafka::OutRecord out;
       out.topic = options_.output_topic;
       out.key = organisatie_id;
-      signaal.SerializeToString(&out.value);
+      out.value.reserve(record.value.size() + organisatie_id.size() + bestemmingen->vorige_organisatie.size() + 16);
+      out.value = record.value;
+      AppendAfleveringVelden(*bestemmingen, organisatie_id, &out.value);
       if (ingest_time) out.headers.push_back({std::string(kafka::kHeaderIngestTime), *ingest_time});
       outputs.push_back(std::move(out));
       ++uitkomst.routed[organisatie_id];

@@ -205,10 +205,11 @@ TEST_F(RouterTest, SplitCodeGoesToEverySuccessorMarkedAmbiguous) {
   for (const Aflevering& a : r->afleveringen) EXPECT_TRUE(a.signaal.route_ambigu());
 }
 
-// Routing's loop sets each organisation's fields on the one signal it parsed
-// and serializes it per organisation (BestemmingenVan + VulAflevering): the
-// bytes must be those of RouteSignaal's copies, in the same order, also when
-// the signal arrives with a vorige_organisatie or route_ambigu of its own.
+// Routing's loop appends each organisation's fields to the bytes it received
+// (BestemmingenVan + AppendAfleveringVelden); VulAflevering sets them on a
+// parsed signal. Both must give RouteSignaal's copies, in the same order, also
+// when the signal arrives with an organisatie, vorige_organisatie or
+// route_ambigu of its own.
 TEST_F(RouterTest, CopiesMadeInPlaceAreRouteSignaalsCopies) {
   std::vector<v1::Signaal> cases = {Signaal(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "0501", "2022-12-31"),
                                     Signaal(v1::SIGNAAL_SOORT_OVERDRACHT, "0363"),
@@ -237,6 +238,12 @@ TEST_F(RouterTest, CopiesMadeInPlaceAreRouteSignaalsCopies) {
       EXPECT_EQ(b->organisatie_ids[i], r->afleveringen[i].organisatie_id);
       VulAflevering(*b, b->organisatie_ids[i], &in_place);
       EXPECT_EQ(in_place.SerializeAsString(), r->afleveringen[i].signaal.SerializeAsString()) << i;
+      // The received bytes with the copy's fields appended parse as the same copy.
+      std::string appended = s.SerializeAsString();
+      AppendAfleveringVelden(*b, b->organisatie_ids[i], &appended);
+      v1::Signaal parsed;
+      ASSERT_TRUE(parsed.ParseFromString(appended)) << i;
+      EXPECT_EQ(parsed.SerializeAsString(), r->afleveringen[i].signaal.SerializeAsString()) << i;
     }
   }
   EXPECT_EQ(BestemmingenVan(*tabel_, Signaal(v1::SIGNAAL_SOORT_UIT_BEELD, "0363", "2024-02-30")).status().code(),

@@ -1,6 +1,7 @@
 #pragma once
 // Keyed pseudonyms: HMAC-SHA256(secret, identity) as lowercase hex. Used as
 // Kafka key and internal reference instead of a BSN or onderwijsnummer.
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +15,9 @@ namespace inbeeld::identity {
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
 // Lowercase hex of SHA-256(data) (for deterministic ids of non-personal data).
 std::string Sha256Hex(std::string_view data);
+// SHA-256(data) itself, 32 bytes.
+using Sha256Digest = std::array<unsigned char, 32>;
+Sha256Digest Sha256(std::string_view data);
 
 class Pseudonymizer {
  public:
