@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "google/protobuf/arena.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -68,10 +69,23 @@ bool IsBlank(const std::string& line) {
 }
 
 struct Line {
-  size_t nr = 0;  // 1-based line number in the input
-  v1::Event event;
+  size_t nr = 0;                     // 1-based line number in the input
+  const v1::Event* event = nullptr;  // on its chunk's arena
 };
-using Chunk = std::vector<Line>;
+
+// The events of a chunk live on one arena: made by moving a pointer and freed
+// at once with the chunk, instead of an allocation and a free for every
+// message and string (about a fifth of meld's CPU in a profile).
+struct Chunk {
+  static std::unique_ptr<google::protobuf::Arena> NewArena() {
+    google::protobuf::ArenaOptions options;
+    options.start_block_size = 64 << 10;
+    options.max_block_size = 1 << 20;
+    return std::make_unique<google::protobuf::Arena>(options);
+  }
+  std::unique_ptr<google::protobuf::Arena> arena = NewArena();
+  std::vector<Line> lines;
+};
 
 struct Rejection {
   size_t nr;
@@ -172,8 +186,8 @@ struct SendOptions {
 void SendChunk(v1::MeldingService::Stub& stub, const Chunk& chunk, const SendOptions& options, Tally& tally,
                std::atomic<bool>& refused, std::ostream& err, std::mutex& err_mu) {
   std::vector<const Line*> pending;
-  pending.reserve(chunk.size());
-  for (const Line& l : chunk) pending.push_back(&l);
+  pending.reserve(chunk.lines.size());
+  for (const Line& l : chunk.lines) pending.push_back(&l);
   int attempt = 0;
   absl::Duration backoff = options.first_backoff;
   std::string last_failure;
@@ -206,7 +220,7 @@ void SendChunk(v1::MeldingService::Stub& stub, const Chunk& chunk, const SendOpt
     buffered.set_buffer_hint();
     for (size_t i = 0; i < pending.size(); ++i) {
       const bool last = i + 1 == pending.size();
-      if (!writer->Write(pending[i]->event, last ? grpc::WriteOptions() : buffered)) break;  // Finish says why
+      if (!writer->Write(*pending[i]->event, last ? grpc::WriteOptions() : buffered)) break;  // Finish says why
     }
     writer->WritesDone();
     grpc::Status status = writer->Finish();
@@ -382,32 +396,44 @@ int Meld(const std::vector<std::string>& raw_args, std::istream& stdin_in, std::
   Chunk chunk;
   size_t nr = 0;
   std::string text;
+  // A rejected line's message is parsed into again (ParseEventJson clears
+  // it), but a cleared message may leave parts on the arena: after `batch`
+  // rejections the chunk goes as it is and a new arena begins, so memory stays
+  // bounded whatever the input.
+  v1::Event* event = nullptr;
+  size_t rejected_in_chunk = 0;
+  auto hand_over = [&] {
+    if (!chunk.lines.empty()) {
+      tally.Read(chunk.lines.size());
+      queue.Push(std::move(chunk));
+    }
+    chunk = Chunk();
+    event = nullptr;
+    rejected_in_chunk = 0;
+  };
+  auto reject = [&](Rejection r) {
+    tally.Reject(std::move(r));
+    if (++rejected_in_chunk >= static_cast<size_t>(batch)) hand_over();
+  };
   while (std::getline(*in, text)) {
     ++nr;
     if (IsBlank(text)) continue;
-    Line line;
-    line.nr = nr;
-    if (!events::ParseEventJson(text, &line.event).ok()) {
-      tally.Reject({nr, "", "not a valid inbeeld.v1.Event JSON object"});
+    if (event == nullptr) event = google::protobuf::Arena::CreateMessage<v1::Event>(chunk.arena.get());
+    if (!events::ParseEventJson(text, event).ok()) {
+      reject({nr, "", "not a valid inbeeld.v1.Event JSON object"});
       continue;
     }
-    if (line.event.event_case() == v1::Event::EVENT_NOT_SET) {
-      tally.Reject({nr, "event", "no event kind (verzuimmelding, inschrijvingsmutatie, adresmutatie, vrijstelling)"});
+    if (event->event_case() == v1::Event::EVENT_NOT_SET) {
+      reject({nr, "event", "no event kind (verzuimmelding, inschrijvingsmutatie, adresmutatie, vrijstelling)"});
       continue;
     }
-    chunk.push_back(std::move(line));
-    if (chunk.size() >= static_cast<size_t>(batch)) {
-      tally.Read(chunk.size());
-      queue.Push(std::move(chunk));
-      chunk = Chunk();
-    }
+    chunk.lines.push_back({nr, event});
+    event = nullptr;
+    if (chunk.lines.size() >= static_cast<size_t>(batch)) hand_over();
     if (refused.load()) break;
   }
   const bool read_error = in->bad();
-  if (!chunk.empty()) {
-    tally.Read(chunk.size());
-    queue.Push(std::move(chunk));
-  }
+  hand_over();
   queue.Done();
   for (auto& w : workers) w.join();
   finished = true;

@@ -162,6 +162,32 @@ TEST_F(MeldCommandTest, SummaryNamesEveryRejectedLineWithoutTheIdentifier) {
   EXPECT_EQ((summary + err.str()).find(kBsn), std::string::npos);
 }
 
+// Rejected lines are parsed on the chunk's arena too; after --batch of them a
+// chunk goes early and a new arena begins. Every valid line on either side of
+// such a hand-over is still sent once, and every rejected line named.
+TEST_F(MeldCommandTest, RunsOfRejectedLinesLongerThanABatchLoseNoValidLine) {
+  std::vector<std::string> lines;
+  std::vector<size_t> rejected_nrs;
+  int valid = 0;
+  for (int run = 0; run < 6; ++run) {
+    for (int bad = 0; bad < run; ++bad) {
+      lines.push_back(run % 2 == 0 ? "{\"verzuimmelding\": " : "{}");
+      rejected_nrs.push_back(lines.size());
+    }
+    lines.push_back(Melding(absl::StrCat("v", valid++)));
+  }
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args(Write(lines), {"--streams=2", "--batch=2"}), in, out, err), 1) << out.str() << err.str();
+  const std::string summary = out.str();
+  EXPECT_NE(summary.find(absl::StrCat(valid, " accepted")), std::string::npos) << summary;
+  EXPECT_NE(summary.find(absl::StrCat(rejected_nrs.size(), " rejected")), std::string::npos) << summary;
+  for (size_t nr : rejected_nrs) EXPECT_NE(summary.find(absl::StrCat("line ", nr, ":")), std::string::npos) << nr;
+  const std::map<std::string, int> sent = fake_.sent();
+  ASSERT_EQ(sent.size(), static_cast<size_t>(valid));
+  for (const auto& [id, times] : sent) EXPECT_EQ(times, 1) << id;
+}
+
 TEST_F(MeldCommandTest, RetriesUnavailableCallsWithTheSameIds) {
   fake_.FailCalls(2);
   std::vector<std::string> lines;
