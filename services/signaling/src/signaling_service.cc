@@ -565,7 +565,9 @@ absl::Status SignalingService::Process(BatchContext& ctx, const kafka::InRecord&
   Pending& p = **pending;
   // Applied as part of the batch (Jongere::ApplyInBatch): what comes out now
   // is the previous event's; the last one's comes with AdvanceBatch.
-  Jongere::BatchApply applied = p.jongere.ApplyInBatch(*event, pseudoniem, options_.core);
+  // The decoded event is moved in (`ref` above points into it and is not used
+  // after this).
+  Jongere::BatchApply applied = p.jongere.ApplyInBatch(std::move(*event), pseudoniem, options_.core);
   Emit(ctx, p.partition, applied.signalen, p.ingest_time);
   const std::string_view kind = EventKind(record);
   if (applied.applied) {

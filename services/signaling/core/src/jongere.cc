@@ -104,14 +104,14 @@ bool Jongere::RecomputeEmitsNothing(const v1::Event& inserted) const {
          inserted.event_case() != v1::Event::kVerzuimmelding;
 }
 
-Jongere::BatchApply Jongere::ApplyInBatch(const v1::Event& event, std::string_view pseudoniem,
+Jongere::BatchApply Jongere::ApplyInBatch(v1::Event event, std::string_view pseudoniem,
                                           const CoreConfig& config) {
   BatchApply out;
   if (uitgesteld_) {
     if (RecomputeEmitsNothing(*uitgesteld_) && Insert(event)) {
       // The previous event's recomputation would emit nothing, and every
       // field it would set is set again by this event's.
-      uitgesteld_ = event;
+      uitgesteld_ = std::move(event);
       out.applied = true;
       return out;
     }
@@ -119,7 +119,7 @@ Jongere::BatchApply Jongere::ApplyInBatch(const v1::Event& event, std::string_vi
     uitgesteld_.reset();
   }
   if (Insert(event)) {
-    uitgesteld_ = event;
+    uitgesteld_ = std::move(event);
     out.applied = true;
   }
   return out;
