@@ -1,19 +1,12 @@
 #include "inbeeld/ingest/dedup_window.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "inbeeld/identity/pseudonym.h"
+#include "inbeeld/util/hex.h"
 
 namespace inbeeld::ingest {
 namespace {
-
-// Lowercase only, as events::CeId writes them: "AB.." and "ab.." stay two keys.
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
 
 uint64_t BigEndian(const unsigned char* b) {
   uint64_t v = 0;
@@ -24,19 +17,9 @@ uint64_t BigEndian(const unsigned char* b) {
 }  // namespace
 
 DedupWindow::Digest DedupWindow::DigestOf(std::string_view s) {
-  unsigned char bytes[16];
-  bool hex = s.size() == 32;
-  for (size_t i = 0; hex && i < 16; ++i) {
-    const int high = HexValue(s[2 * i]);
-    const int low = HexValue(s[2 * i + 1]);
-    hex = high >= 0 && low >= 0;
-    bytes[i] = static_cast<unsigned char>(high << 4 | low);
-  }
-  if (!hex) {
-    const identity::Sha256Digest sha = identity::Sha256(s);
-    std::memcpy(bytes, sha.data(), sizeof(bytes));
-  }
-  return Digest{BigEndian(bytes), BigEndian(bytes + 8)};
+  if (const auto bits = util::LowerHex128(s)) return Digest{bits->first, bits->second};
+  const identity::Sha256Digest sha = identity::Sha256(s);
+  return Digest{BigEndian(sha.data()), BigEndian(sha.data() + 8)};
 }
 
 DedupWindow::DedupWindow(size_t capacity) : slots_(std::max<size_t>(capacity, 1)) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "inbeeld/util/dates.h"
 
 namespace inbeeld::routing {
@@ -81,11 +82,10 @@ void VulAflevering(const Bestemmingen& bestemmingen, const std::string& organisa
 namespace {
 
 void AppendVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
+  using google::protobuf::io::CodedOutputStream;
+  uint8_t buf[10];  // the most a 64-bit varint takes
+  const uint8_t* end = CodedOutputStream::WriteVarint64ToArray(v, buf);
+  out->append(reinterpret_cast<const char*>(buf), static_cast<size_t>(end - buf));
 }
 
 // A field's key on the wire: its number and wire type (0 varint, 2 length-delimited).

@@ -14,6 +14,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "inbeeld/util/hex.h"
 
 namespace inbeeld::routing {
 namespace {
@@ -87,23 +88,8 @@ class RoutedIndex {
   }
  private:
   using Bytes16 = std::pair<uint64_t, uint64_t>;
-  static std::optional<Bytes16> AsBytes(std::string_view id) {
-    if (id.size() != 32) return std::nullopt;
-    uint64_t half[2] = {0, 0};
-    for (size_t i = 0; i < 32; ++i) {
-      const char c = id[i];
-      uint64_t v = 0;
-      if (c >= '0' && c <= '9') {
-        v = static_cast<uint64_t>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        v = static_cast<uint64_t>(c - 'a' + 10);
-      } else {
-        return std::nullopt;  // upper case or not hex: kept as is, so "AB.." and "ab.." stay different ids
-      }
-      half[i / 16] = half[i / 16] << 4 | v;
-    }
-    return Bytes16{half[0], half[1]};
-  }
+  // Upper case or not hex: kept as is, so "AB.." and "ab.." stay different ids.
+  static std::optional<Bytes16> AsBytes(std::string_view id) { return util::LowerHex128(id); }
 
   absl::flat_hash_set<Bytes16> hex_;
   absl::flat_hash_set<std::string> other_;
