@@ -42,7 +42,7 @@ const std::vector<Command>& Commands() {
       {"replay", "signals from a file of Event JSON lines (the signaling core, offline)",
        [](const std::vector<std::string>& args, const char*) { return inbeeld::signaling::ReplayMain(args); }},
 #endif
-      {"meld", "bulk ingest of Event JSON lines (MeldingService/MeldBatch)",
+      {"meld", "bulk ingest of Event JSON lines (MeldingService/MeldBundles or MeldBatch)",
        [](const std::vector<std::string>& args, const char*) { return inbeeld::cli::MeldMain(args); }},
 #if INBEELD_HAVE_SUBSCRIBE
       {"subscribe", "print an organisation's signals as JSON lines",

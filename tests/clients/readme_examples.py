@@ -162,7 +162,8 @@ def grpcurl_reflection(r):
         check(service in lines, f"list shows {service}", out)
     check(any(line.startswith("grpc.reflection.") for line in lines), "list shows the reflection service", out)
     for rpc in ("rpc MeldVerzuim ( .inbeeld.v1.VerzuimMelding ) returns ( .inbeeld.v1.MeldAntwoord );",
-                "rpc MeldBatch ( stream .inbeeld.v1.Event ) returns ( .inbeeld.v1.BatchAntwoord );"):
+                "rpc MeldBatch ( stream .inbeeld.v1.Event ) returns ( .inbeeld.v1.BatchAntwoord );",
+                "rpc MeldBundles ( stream .inbeeld.v1.EventBundle ) returns ( .inbeeld.v1.BatchAntwoord );"):
         check(rpc in lines, f"describe inbeeld.v1.MeldingService shows '{rpc}'", out)
     for field in ("string melding_id = 1;", ".inbeeld.v1.Leerling leerling = 3;",
                   ".inbeeld.v1.VerzuimSoort soort = 8;"):

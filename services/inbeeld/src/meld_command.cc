@@ -69,8 +69,9 @@ bool IsBlank(const std::string& line) {
 }
 
 struct Line {
-  size_t nr = 0;                     // 1-based line number in the input
-  const v1::Event* event = nullptr;  // on its chunk's arena
+  size_t nr = 0;               // 1-based line number in the input
+  v1::Event* event = nullptr;  // on its chunk's arena
+  size_t json_bytes = 0;       // the line's length: more than the event's serialized size
 };
 
 // The events of a chunk live on one arena: made by moving a pointer and freed
@@ -175,6 +176,12 @@ class ChunkQueue {
   bool done_ = false, closed_ = false;
 };
 
+// A MeldBundles message holds at most this many events, or this many bytes of
+// JSON lines (more than their serialized size): far below ingest's largest
+// message (4 MiB), and enough that gRPC's cost per message is small.
+constexpr int kBundleEvents = 100;
+constexpr size_t kBundleBytes = 1 << 20;
+
 struct SendOptions {
   int retries = 20;
   absl::Duration call_timeout = absl::Seconds(60);
@@ -182,9 +189,45 @@ struct SendOptions {
   absl::Duration max_backoff = absl::Seconds(5);
 };
 
-// Sends one chunk until every line has a final answer.
+// One call for `pending`: MeldBundles (several events per message), or
+// MeldBatch (one per message) for a service without MeldBundles. Every
+// message but the last goes with the buffer hint: gRPC may send several in
+// one frame and one system call; WritesDone (or a full buffer) sends the rest.
+grpc::Status Call(v1::MeldingService::Stub& stub, grpc::ClientContext& context, google::protobuf::Arena& arena,
+                  const std::vector<const Line*>& pending, bool bundles, v1::BatchAntwoord& answer) {
+  grpc::WriteOptions buffered;
+  buffered.set_buffer_hint();
+  if (!bundles) {
+    std::unique_ptr<grpc::ClientWriter<v1::Event>> writer = stub.MeldBatch(&context, &answer);
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const bool last = i + 1 == pending.size();
+      if (!writer->Write(*pending[i]->event, last ? grpc::WriteOptions() : buffered)) break;  // Finish says why
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+  std::unique_ptr<grpc::ClientWriter<v1::EventBundle>> writer = stub.MeldBundles(&context, &answer);
+  size_t i = 0;
+  while (i < pending.size()) {
+    // On the events' arena, which owns both: a bundle refers to the events
+    // instead of copying them (a retry builds new bundles of the same events).
+    auto* bundle = google::protobuf::Arena::CreateMessage<v1::EventBundle>(&arena);
+    size_t bytes = 0;
+    for (; i < pending.size() && bundle->events_size() < kBundleEvents && bytes < kBundleBytes; ++i) {
+      bundle->mutable_events()->UnsafeArenaAddAllocated(pending[i]->event);
+      bytes += pending[i]->json_bytes;
+    }
+    const bool last = i == pending.size();
+    if (!writer->Write(*bundle, last ? grpc::WriteOptions() : buffered)) break;  // Finish says why
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+// Sends one chunk until every line has a final answer. `no_bundles` is set
+// (for every stream) once the service answers MeldBundles UNIMPLEMENTED.
 void SendChunk(v1::MeldingService::Stub& stub, const Chunk& chunk, const SendOptions& options, Tally& tally,
-               std::atomic<bool>& refused, std::ostream& err, std::mutex& err_mu) {
+               std::atomic<bool>& refused, std::atomic<bool>& no_bundles, std::ostream& err, std::mutex& err_mu) {
   std::vector<const Line*> pending;
   pending.reserve(chunk.lines.size());
   for (const Line& l : chunk.lines) pending.push_back(&l);
@@ -212,18 +255,13 @@ void SendChunk(v1::MeldingService::Stub& stub, const Chunk& chunk, const SendOpt
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options.call_timeout));
     v1::BatchAntwoord answer;
-    std::unique_ptr<grpc::ClientWriter<v1::Event>> writer = stub.MeldBatch(&context, &answer);
-    // Every item but the last with the buffer hint: gRPC may send several in
-    // one frame and one system call instead of one per event; WritesDone
-    // (or a full buffer) sends the rest.
-    grpc::WriteOptions buffered;
-    buffered.set_buffer_hint();
-    for (size_t i = 0; i < pending.size(); ++i) {
-      const bool last = i + 1 == pending.size();
-      if (!writer->Write(*pending[i]->event, last ? grpc::WriteOptions() : buffered)) break;  // Finish says why
+    const bool bundles = !no_bundles.load();
+    grpc::Status status = Call(stub, context, *chunk.arena, pending, bundles, answer);
+    if (bundles && status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      // An ingest from before MeldBundles: it read nothing of this call.
+      no_bundles = true;
+      continue;
     }
-    writer->WritesDone();
-    grpc::Status status = writer->Finish();
     if (!status.ok()) {
       const std::string why = absl::StrCat(CodeName(status.error_code()), ": ", status.error_message());
       if (Retryable(status.error_code())) {
@@ -294,19 +332,24 @@ int Meld(const std::vector<std::string>& raw_args, std::istream& stdin_in, std::
          bool terminal) {
   std::vector<std::string> args = raw_args;
   if (!args.empty() && args.front() == "meld") args.erase(args.begin());
-  CLI::App app("Sends Event JSON lines to ingest in bulk (MeldingService/MeldBatch).", "inbeeld meld");
+  CLI::App app("Sends Event JSON lines to ingest in bulk (MeldingService/MeldBundles, or MeldBatch).",
+               "inbeeld meld");
   std::string path;
   std::string address;
   util::TlsFlags tls_flags;
   int64_t streams = 4;
   int64_t batch = 500;
   int64_t retries = 20;
+  bool bundles = true;
   std::string progress_mode = "auto";
   app.add_option("FILE", path, "events, one Event (proto3 JSON) per line; - for standard input")->required();
   util::AddOption(app, "address", address, "ingest's gRPC address host:port")->required();
   tls_flags.Add(app);
-  util::AddOption(app, "streams", streams, "MeldBatch streams in parallel")->check(util::IntegerIn(1, 256));
-  util::AddOption(app, "batch", batch, "events per MeldBatch")->check(util::IntegerIn(1, 100000));
+  util::AddOption(app, "streams", streams, "calls (streams) in parallel")->check(util::IntegerIn(1, 256));
+  util::AddOption(app, "batch", batch, "events per call")->check(util::IntegerIn(1, 100000));
+  util::AddSwitch(app, "bundles", bundles,
+                  "send through MeldBundles, up to 100 events per message (false: MeldBatch, one per message; "
+                  "used anyway when ingest lacks MeldBundles)");
   util::AddOption(app, "retries", retries, "attempts per batch after a retryable error")
       ->check(util::IntegerIn(0));
   util::AddOption(app, "progress", progress_mode, "progress on standard error: auto (a terminal), always or never")
@@ -360,6 +403,7 @@ int Meld(const std::vector<std::string>& raw_args, std::istream& stdin_in, std::
   Tally tally;
   ChunkQueue queue(static_cast<size_t>(streams) * 2);
   std::atomic<bool> refused{false};
+  std::atomic<bool> no_bundles{!bundles};
   std::mutex err_mu;
   SendOptions send;
   send.retries = static_cast<int>(retries);
@@ -367,7 +411,7 @@ int Meld(const std::vector<std::string>& raw_args, std::istream& stdin_in, std::
   for (int64_t i = 0; i < streams; ++i) {
     workers.emplace_back([&, i] {
       while (std::optional<Chunk> chunk = queue.Pop()) {
-        SendChunk(*stubs[static_cast<size_t>(i)], *chunk, send, tally, refused, err, err_mu);
+        SendChunk(*stubs[static_cast<size_t>(i)], *chunk, send, tally, refused, no_bundles, err, err_mu);
       }
     });
   }
@@ -427,7 +471,7 @@ int Meld(const std::vector<std::string>& raw_args, std::istream& stdin_in, std::
       reject({nr, "event", "no event kind (verzuimmelding, inschrijvingsmutatie, adresmutatie, vrijstelling)"});
       continue;
     }
-    chunk.lines.push_back({nr, event});
+    chunk.lines.push_back({nr, event, text.size()});
     event = nullptr;
     if (chunk.lines.size() >= static_cast<size_t>(batch)) hand_over();
     if (refused.load()) break;

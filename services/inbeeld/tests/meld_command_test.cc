@@ -17,10 +17,11 @@ namespace {
 
 constexpr char kBsn[] = "123456782";
 
-// A MeldingService on 127.0.0.1:0 that answers MeldBatch by rules in the
-// melding_id: "bad-..." is rejected with a field violation, "busy-..." is
-// answered UNAVAILABLE the first time a call gets that far. The first
-// `fail_calls` calls fail as a whole with UNAVAILABLE (or `fail_code`).
+// A MeldingService on 127.0.0.1:0 that answers MeldBundles and MeldBatch by
+// rules in the melding_id: "bad-..." is rejected with a field violation,
+// "busy-..." is answered UNAVAILABLE the first time a call gets that far. The
+// first `fail_calls` calls fail as a whole with UNAVAILABLE (or `fail_code`).
+// WithoutBundles: MeldBundles is UNIMPLEMENTED, as in an ingest from before it.
 class FakeMelding final : public v1::MeldingService::Service {
  public:
   grpc::Status MeldBatch(grpc::ServerContext*, grpc::ServerReader<v1::Event>* reader,
@@ -28,6 +29,27 @@ class FakeMelding final : public v1::MeldingService::Service {
     std::vector<std::string> ids;
     for (v1::Event e; reader->Read(&e);) ids.push_back(e.verzuimmelding().melding_id());
     std::lock_guard<std::mutex> lock(mu_);
+    ++batch_calls_;
+    return Answer(ids, resp);
+  }
+  grpc::Status MeldBundles(grpc::ServerContext*, grpc::ServerReader<v1::EventBundle>* reader,
+                           v1::BatchAntwoord* resp) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!bundles_) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    std::vector<std::string> ids;
+    std::vector<int> sizes;
+    for (v1::EventBundle b; reader->Read(&b);) {
+      sizes.push_back(b.events_size());
+      for (const v1::Event& e : b.events()) ids.push_back(e.verzuimmelding().melding_id());
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    bundle_sizes_.insert(bundle_sizes_.end(), sizes.begin(), sizes.end());
+    return Answer(ids, resp);
+  }
+
+  grpc::Status Answer(const std::vector<std::string>& ids, v1::BatchAntwoord* resp) {
     ++calls_;
     for (const auto& id : ids) ++sent_[id];
     if (fail_calls_ > 0) {
@@ -60,6 +82,21 @@ class FakeMelding final : public v1::MeldingService::Service {
     return grpc::Status::OK;
   }
 
+  void WithoutBundles() {
+    std::lock_guard<std::mutex> lock(mu_);
+    bundles_ = false;
+  }
+  // Calls of MeldBatch (MeldBundles' are calls() less these).
+  int batch_calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return batch_calls_;
+  }
+  // The number of events of every MeldBundles message, in order of arrival.
+  std::vector<int> bundle_sizes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bundle_sizes_;
+  }
+
   void FailCalls(int n, grpc::StatusCode code = grpc::StatusCode::UNAVAILABLE) {
     std::lock_guard<std::mutex> lock(mu_);
     fail_calls_ = n;
@@ -81,6 +118,9 @@ class FakeMelding final : public v1::MeldingService::Service {
  private:
   std::mutex mu_;
   int calls_ = 0;
+  int batch_calls_ = 0;
+  bool bundles_ = true;
+  std::vector<int> bundle_sizes_;
   int fail_calls_ = 0;
   grpc::StatusCode fail_code_ = grpc::StatusCode::UNAVAILABLE;
   std::map<std::string, int> sent_;
@@ -132,8 +172,51 @@ TEST_F(MeldCommandTest, EveryLineAcceptedExitsZero) {
   EXPECT_EQ(MeldMain(Args(Write(lines), {"--streams=3", "--batch=4"}), in, out, err), 0) << out.str() << err.str();
   EXPECT_EQ(fake_.accepted().size(), 25u);
   EXPECT_NE(out.str().find("25 accepted"), std::string::npos) << out.str();
-  // 25 lines in batches of 4: 7 calls.
+  // 25 lines in batches of 4: 7 calls, each of MeldBundles.
   EXPECT_EQ(fake_.calls(), 7);
+  EXPECT_EQ(fake_.batch_calls(), 0);
+}
+
+TEST_F(MeldCommandTest, EventsGoInBundlesOfAtMostAHundred) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 250; ++i) lines.push_back(Melding(absl::StrCat("m", i)));
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args(Write(lines), {"--streams=1", "--batch=250"}), in, out, err), 0) << out.str() << err.str();
+  EXPECT_EQ(fake_.accepted().size(), 250u);
+  EXPECT_EQ(fake_.calls(), 1);
+  EXPECT_EQ(fake_.bundle_sizes(), (std::vector<int>{100, 100, 50}));
+}
+
+TEST_F(MeldCommandTest, BundlesFalseSendsThroughMeldBatch) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 10; ++i) lines.push_back(Melding(absl::StrCat("m", i)));
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args(Write(lines), {"--batch=4", "--bundles=false"}), in, out, err), 0) << out.str() << err.str();
+  EXPECT_EQ(fake_.accepted().size(), 10u);
+  EXPECT_EQ(fake_.batch_calls(), 3);
+  EXPECT_EQ(fake_.calls(), 3);
+  EXPECT_TRUE(fake_.bundle_sizes().empty());
+}
+
+TEST_F(MeldCommandTest, AServiceWithoutMeldBundlesGetsEveryLineThroughMeldBatch) {
+  fake_.WithoutBundles();
+  std::vector<std::string> lines;
+  for (int i = 0; i < 25; ++i) lines.push_back(Melding(absl::StrCat("m", i)));
+  lines.push_back(Melding("bad-1"));
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args(Write(lines), {"--streams=3", "--batch=4", "--retries=0"}), in, out, err), 1)
+      << out.str() << err.str();
+  // Every line once, through MeldBatch: 26 lines in batches of 4. The refused
+  // MeldBundles calls are not counted as attempts (--retries=0).
+  EXPECT_EQ(fake_.batch_calls(), 7);
+  EXPECT_EQ(fake_.calls(), 7);
+  EXPECT_EQ(fake_.accepted().size(), 25u);
+  for (const auto& [id, n] : fake_.sent()) EXPECT_EQ(n, 1) << id;
+  EXPECT_NE(out.str().find("25 accepted"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("line 26: verzuimmelding.leerling.bsn"), std::string::npos) << out.str();
 }
 
 TEST_F(MeldCommandTest, ReadsStdinAndCountsDuplicatesAsAccepted) {

@@ -369,6 +369,32 @@ grpc::Status IngestService::MeldVrijstelling(grpc::ServerContext* ctx, const v1:
 grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerReader<v1::Event>* reader,
                                       v1::BatchAntwoord* resp) {
   if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
+  v1::Event event;
+  return Batch(
+      ctx, [&]() -> const v1::Event* { return reader->Read(&event) ? &event : nullptr; }, resp);
+}
+
+grpc::Status IngestService::MeldBundles(grpc::ServerContext* ctx, grpc::ServerReader<v1::EventBundle>* reader,
+                                        v1::BatchAntwoord* resp) {
+  if (grpc::Status st = Authorize(ctx); !st.ok()) return st;
+  // One bundle object for the whole stream: a Read clears it and keeps its
+  // event messages and strings for the next bundle to parse into.
+  v1::EventBundle bundle;
+  int next = 0;
+  return Batch(
+      ctx,
+      [&]() -> const v1::Event* {
+        while (next == bundle.events_size()) {  // also skips empty bundles
+          if (!reader->Read(&bundle)) return nullptr;
+          next = 0;
+        }
+        return &bundle.events(next++);
+      },
+      resp);
+}
+
+grpc::Status IngestService::Batch(grpc::ServerContext* ctx, absl::FunctionRef<const v1::Event*()> next,
+                                  v1::BatchAntwoord* resp) {
   // Items are produced as they arrive and answered once Kafka acknowledged
   // them all (or at most kMaxBatchInFlight are waiting): one acks=all round
   // trip and linger.ms per window instead of per item. The response is sent
@@ -427,9 +453,9 @@ grpc::Status IngestService::MeldBatch(grpc::ServerContext* ctx, grpc::ServerRead
   };
 
   grpc::Status result = grpc::Status::OK;
-  v1::Event event;
   uint32_t index = 0;
-  while (reader->Read(&event)) {
+  while (const v1::Event* next_event = next()) {
+    const v1::Event& event = *next_event;
     if (index >= options_.max_batch_items) {
       result = grpc::Status(grpc::RESOURCE_EXHAUSTED,
                             absl::StrCat("a batch holds at most ", options_.max_batch_items, " events"));

@@ -1,5 +1,6 @@
 #include "inbeeld/ingest/ingest_service.h"
 
+#include <algorithm>
 #include <future>
 #include <memory>
 #include <set>
@@ -263,12 +264,15 @@ v1::Event BatchEvent(const std::string& id) {
   return e;
 }
 
-// MeldBatch through an in-process gRPC channel (no port).
-class MeldBatchTest : public testing::Test {
+// MeldBatch (false: one event per message) and MeldBundles (true: the same
+// events in bundles of two, after an empty one) through an in-process gRPC
+// channel (no port). Every test runs both ways: the answer must be the same.
+class MeldBatchTest : public testing::TestWithParam<bool> {
  protected:
-  void Start(kafka::Producer& producer, absl::Duration produce_timeout) {
+  void Start(kafka::Producer& producer, absl::Duration produce_timeout, size_t max_batch_items = 10000) {
     IngestOptions options;
     options.produce_timeout = produce_timeout;
+    options.max_batch_items = max_batch_items;
     service_ = std::make_unique<IngestService>(producer, pseudonymizer_, clock_, options);
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());
@@ -279,14 +283,27 @@ class MeldBatchTest : public testing::Test {
     if (server_) server_->Shutdown();
   }
 
-  v1::BatchAntwoord Send(const std::vector<v1::Event>& events) {
+  v1::BatchAntwoord Send(const std::vector<v1::Event>& events, grpc::StatusCode expected = grpc::OK) {
     grpc::ClientContext ctx;
     v1::BatchAntwoord resp;
-    auto writer = stub_->MeldBatch(&ctx, &resp);
-    for (const auto& e : events) EXPECT_TRUE(writer->Write(e));
-    writer->WritesDone();
-    grpc::Status st = writer->Finish();
-    EXPECT_TRUE(st.ok()) << st.error_message();
+    grpc::Status st;
+    if (!GetParam()) {
+      auto writer = stub_->MeldBatch(&ctx, &resp);
+      for (const auto& e : events) writer->Write(e);
+      writer->WritesDone();
+      st = writer->Finish();
+    } else {
+      auto writer = stub_->MeldBundles(&ctx, &resp);
+      writer->Write(v1::EventBundle());
+      for (size_t i = 0; i < events.size(); i += 2) {
+        v1::EventBundle bundle;
+        for (size_t j = i; j < std::min(i + 2, events.size()); ++j) *bundle.add_events() = events[j];
+        writer->Write(bundle);
+      }
+      writer->WritesDone();
+      st = writer->Finish();
+    }
+    EXPECT_EQ(st.error_code(), expected) << st.error_message();
     return resp;
   }
 
@@ -297,7 +314,7 @@ class MeldBatchTest : public testing::Test {
   std::unique_ptr<v1::MeldingService::Stub> stub_;
 };
 
-TEST_F(MeldBatchTest, ItemsAreProducedBeforeTheFirstAcknowledgementIsAwaited) {
+TEST_P(MeldBatchTest, ItemsAreProducedBeforeTheFirstAcknowledgementIsAwaited) {
   // Kafka acknowledges only once all three records are waiting; one at a time
   // every item but the last would time out.
   GatedProducer producer(/*gate=*/3, /*fail_nth=*/0);
@@ -313,7 +330,7 @@ TEST_F(MeldBatchTest, ItemsAreProducedBeforeTheFirstAcknowledgementIsAwaited) {
   EXPECT_EQ(producer.keys.size(), 3u);
 }
 
-TEST_F(MeldBatchTest, EachItemGetsItsOwnAnswerAndAFailedItemCanBeRetried) {
+TEST_P(MeldBatchTest, EachItemGetsItsOwnAnswerAndAFailedItemCanBeRetried) {
   GatedProducer producer(/*gate=*/1, /*fail_nth=*/2);
   Start(producer, absl::Seconds(5));
   v1::Event invalid = BatchEvent("b-13");
@@ -343,7 +360,7 @@ std::vector<v1::Event> BatchEvents(const std::string& prefix, int n) {
   return events;
 }
 
-TEST_F(MeldBatchTest, ABatchLongerThanOneWindowOfAcknowledgementsIsAnsweredWhole) {
+TEST_P(MeldBatchTest, ABatchLongerThanOneWindowOfAcknowledgementsIsAnsweredWhole) {
   // 2,500 items: three windows of at most 1,000 items in flight. Kafka
   // refuses the 1,000th at once (never enqueued): the window is full all the
   // same and the next item opens a new one.
@@ -364,7 +381,7 @@ TEST_F(MeldBatchTest, ABatchLongerThanOneWindowOfAcknowledgementsIsAnsweredWhole
   EXPECT_EQ(producer.keys.size(), 2499u);
 }
 
-TEST_F(MeldBatchTest, AnAcknowledgementAfterTheAnswerReachesNothingFreed) {
+TEST_P(MeldBatchTest, AnAcknowledgementAfterTheAnswerReachesNothingFreed) {
   // Kafka holds the records past the produce timeout: the items are answered
   // UNAVAILABLE (the client retries with the same ids), and the late delivery
   // reports, after MeldBatch returned, still find the window they write to
@@ -383,7 +400,7 @@ TEST_F(MeldBatchTest, AnAcknowledgementAfterTheAnswerReachesNothingFreed) {
   EXPECT_EQ(producer.keys.size(), 6u);  // the late three and the retried three
 }
 
-TEST_F(MeldBatchTest, ARepeatInTheSameBatchIsADuplicateNotBusy) {
+TEST_P(MeldBatchTest, ARepeatInTheSameBatchIsADuplicateNotBusy) {
   // Acknowledged in pairs: the repeat must wait for the first copy's answer.
   GatedProducer producer(/*gate=*/2, /*fail_nth=*/0);
   Start(producer, absl::Seconds(1));
@@ -396,6 +413,21 @@ TEST_F(MeldBatchTest, ARepeatInTheSameBatchIsADuplicateNotBusy) {
   EXPECT_FALSE(resp.items(3).antwoord().duplicate());
   EXPECT_EQ(producer.keys.size(), 4u);
 }
+
+TEST_P(MeldBatchTest, AStreamOfMoreEventsThanTheLimitIsRefusedWhateverItsMessages) {
+  // The limit counts events, not messages: 3 events in bundles of two, or
+  // in three messages, are one too many for a limit of 2.
+  GatedProducer producer(/*gate=*/1, /*fail_nth=*/0);
+  Start(producer, absl::Seconds(1), /*max_batch_items=*/2);
+  Send(BatchEvents("x-", 3), grpc::RESOURCE_EXHAUSTED);
+  v1::BatchAntwoord within = Send(BatchEvents("y-", 2));
+  EXPECT_EQ(within.accepted(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Streams, MeldBatchTest, testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& info) {
+                           return info.param ? "MeldBundles" : "MeldBatch";
+                         });
 
 }  // namespace
 }  // namespace inbeeld::ingest

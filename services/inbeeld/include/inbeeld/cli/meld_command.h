@@ -2,13 +2,17 @@
 // `inbeeld meld`: the bulk ingest client for initial loads and catch-up.
 // Reads proto3 JSON `inbeeld.v1.Event` lines (the format `inbeeld replay`
 // reads) from FILE or stdin ("-") and sends them through
-// inbeeld.v1.MeldingService/MeldBatch over concurrent streams.
+// inbeeld.v1.MeldingService/MeldBundles (MeldBatch with up to 100 events per
+// stream message) over concurrent streams; through MeldBatch itself with
+// --bundles=false, or when ingest answers MeldBundles UNIMPLEMENTED (an ingest
+// from before it: the call read nothing, and every later call uses MeldBatch).
 //
 //   inbeeld meld FILE|- --address=host:port
 //       [--tls-cert=PEM --tls-key=PEM --tls-ca=PEM | --plaintext]
-//       [--streams=N] [--batch=N] [--retries=N] [--progress=auto|always|never]
+//       [--streams=N] [--batch=N] [--retries=N] [--bundles=true|false]
+//       [--progress=auto|always|never]
 //
-// Each MeldBatch call carries up to --batch lines. A call that fails with
+// Each call carries up to --batch lines. A call that fails with
 // UNAVAILABLE or RESOURCE_EXHAUSTED (ingest down or pushing back), and items
 // answered with one of those codes, are sent again with the SAME events (so
 // the same (bron, id) and ce_id; ingest answers an earlier acceptance as a

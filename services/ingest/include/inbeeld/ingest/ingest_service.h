@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "inbeeld/ingest/dedup_window.h"
 #include "inbeeld/delivery/organisatie_identiteit.h"
@@ -20,7 +21,7 @@ struct IngestOptions {
   // How long a request may wait for Kafka before the client gets UNAVAILABLE.
   absl::Duration produce_timeout = absl::Seconds(5);
   size_t dedup_capacity = 100000;
-  // Largest batch accepted by MeldBatch.
+  // Largest batch accepted by MeldBatch and MeldBundles (events per stream).
   size_t max_batch_items = 10000;
   // With TLS: the identities (OIN in the client certificate) allowed to
   // publish; others get UNAUTHENTICATED. nullptr: no check (plaintext mode).
@@ -46,6 +47,8 @@ class IngestService final : public v1::MeldingService::Service {
                                 v1::MeldAntwoord* resp) override;
   grpc::Status MeldBatch(grpc::ServerContext* ctx, grpc::ServerReader<v1::Event>* reader,
                          v1::BatchAntwoord* resp) override;
+  grpc::Status MeldBundles(grpc::ServerContext* ctx, grpc::ServerReader<v1::EventBundle>* reader,
+                           v1::BatchAntwoord* resp) override;
 
   // The whole path for one event (also used by tests without gRPC). Field
   // paths in violations are relative to the request message of a unary RPC,
@@ -55,6 +58,10 @@ class IngestService final : public v1::MeldingService::Service {
 
  private:
   absl::Time DeadlineOf(grpc::ServerContext* ctx) const;
+  // MeldBatch and MeldBundles: answers every event `next` yields (nullptr at
+  // the end of the stream); an event stays valid until the next call.
+  grpc::Status Batch(grpc::ServerContext* ctx, absl::FunctionRef<const v1::Event*()> next,
+                     v1::BatchAntwoord* resp);
   // OK when the caller's certificate names an allowed bron (or no check applies).
   grpc::Status Authorize(grpc::ServerContext* ctx) const;
 
