@@ -133,6 +133,13 @@ std::string Melding(const std::string& id) {
                       kBsn, R"("},"soort":"VERZUIM_SOORT_LUXE"}})");
 }
 
+// `n` meldingen with ids m0, m1, …, each id followed by `padding`.
+std::vector<std::string> Meldingen(int n, const std::string& padding = "") {
+  std::vector<std::string> lines;
+  for (int i = 0; i < n; ++i) lines.push_back(Melding(absl::StrCat("m", i, padding)));
+  return lines;
+}
+
 class MeldCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -178,8 +185,7 @@ TEST_F(MeldCommandTest, EveryLineAcceptedExitsZero) {
 }
 
 TEST_F(MeldCommandTest, EventsGoInBundlesOfAtMostAHundred) {
-  std::vector<std::string> lines;
-  for (int i = 0; i < 250; ++i) lines.push_back(Melding(absl::StrCat("m", i)));
+  const std::vector<std::string> lines = Meldingen(250);
   std::istringstream in;
   std::ostringstream out, err;
   EXPECT_EQ(MeldMain(Args(Write(lines), {"--streams=1", "--batch=250"}), in, out, err), 0) << out.str() << err.str();
@@ -188,9 +194,20 @@ TEST_F(MeldCommandTest, EventsGoInBundlesOfAtMostAHundred) {
   EXPECT_EQ(fake_.bundle_sizes(), (std::vector<int>{100, 100, 50}));
 }
 
+TEST_F(MeldCommandTest, ABundleEndsOnceItsLinesReachOneMebibyte) {
+  // Lines of ~20 KB: the bundle closes at the line that brings it to 1 MiB.
+  const std::vector<std::string> lines = Meldingen(60, "-" + std::string(20000, 'x'));
+  const size_t per_bundle = ((1u << 20) + lines[0].size() - 1) / lines[0].size();
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(MeldMain(Args(Write(lines), {"--streams=1", "--batch=60"}), in, out, err), 0) << out.str() << err.str();
+  EXPECT_EQ(fake_.accepted().size(), 60u);
+  EXPECT_EQ(fake_.bundle_sizes(),
+            (std::vector<int>{static_cast<int>(per_bundle), 60 - static_cast<int>(per_bundle)}));
+}
+
 TEST_F(MeldCommandTest, BundlesFalseSendsThroughMeldBatch) {
-  std::vector<std::string> lines;
-  for (int i = 0; i < 10; ++i) lines.push_back(Melding(absl::StrCat("m", i)));
+  const std::vector<std::string> lines = Meldingen(10);
   std::istringstream in;
   std::ostringstream out, err;
   EXPECT_EQ(MeldMain(Args(Write(lines), {"--batch=4", "--bundles=false"}), in, out, err), 0) << out.str() << err.str();
