@@ -165,11 +165,17 @@ std::optional<Claimed> ValidateAndClaim(const v1::Event& event, std::string ce_i
     return std::nullopt;
   }
   resp->set_event_id(ce_id);
-  // The fingerprint tells a true retry from a different event reusing an id.
-  thread_local std::string serialized;  // keeps its buffer
-  event.SerializeToString(&serialized);
+  // Encoded before the claim: the record's topic (the kind) and value (the
+  // event's message) are its content, so the fingerprint that tells a true
+  // retry from a different event reusing an id is taken from them, and the
+  // event is serialized once.
+  const absl::Time start = clock.Now();
+  kafka::OutRecord record = events::Encode(event, pseudonymizer, start, ce_id);
+  thread_local std::string content;  // keeps its buffer
+  content.assign(record.topic).push_back('\0');
+  content.append(record.value);
   DedupWindow::Ticket ticket;
-  switch (dedup.TryClaim(DedupWindow::DigestOf(ce_id), DedupWindow::DigestOf(serialized), deadline - clock.Now(),
+  switch (dedup.TryClaim(DedupWindow::DigestOf(ce_id), DedupWindow::DigestOf(content), deadline - clock.Now(),
                          &ticket)) {
     case DedupWindow::Claim::kDuplicate:
       Metrics().duplicate.Add({{"kind", kind}}).Increment();
@@ -188,8 +194,6 @@ std::optional<Claimed> ValidateAndClaim(const v1::Event& event, std::string ce_i
     case DedupWindow::Claim::kNew:
       break;
   }
-  const absl::Time start = clock.Now();
-  kafka::OutRecord record = events::Encode(event, pseudonymizer, start, ce_id);
   Claimed claimed{std::move(ce_id), ticket, kind, std::move(record), start};
   claimed.bytes = kafka::PayloadBytes(claimed.record);
   if (backlog != nullptr) {

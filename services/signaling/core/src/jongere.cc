@@ -2,21 +2,17 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
+
 #include "inbeeld/util/dates.h"
 #include "inbeeld/signaling/core/feiten.h"
+#include "inbeeld/signaling/core/signal_ids.h"
 #include "inbeeld/signaling/core/tijdlijn.h"
 
 namespace inbeeld::signaling {
 namespace {
 
 using util::FormatDate;
-
-// What the state remembers of an emitted signal: the first 16 hex characters
-// (64 bits) of its id. Ids are SHA-256 based, so two signals of one jongere
-// (tens at most) share a prefix with a probability below 1e-16; a prefix
-// takes half the stored bytes of a whole id. States written before hold
-// whole ids and are read as their prefixes.
-constexpr size_t kVingerafdruk = 16;
 
 void SorteerSignalen(std::vector<v1::Signaal>::iterator begin, std::vector<v1::Signaal>::iterator end) {
   std::sort(begin, end, [](const v1::Signaal& a, const v1::Signaal& b) {
@@ -34,7 +30,7 @@ absl::CivilDay WekkerHorizon(const Tijdlijn& tijdlijn, absl::CivilDay tot) {
 
 }  // namespace
 
-std::string Vingerafdruk(const std::string& signaal_id) { return signaal_id.substr(0, kVingerafdruk); }
+std::string Vingerafdruk(const std::string& signaal_id) { return signaal_id.substr(0, kVingerafdrukTekens); }
 
 v1::StatusResponse StatusAnswer::ToProto() const {
   v1::StatusResponse r;
@@ -55,15 +51,37 @@ v1::StatusResponse StatusAnswer::ToProto() const {
 Jongere Jongere::FromState(internal::v1::JongereState state) {
   Jongere j;
   j.state_ = std::move(state);
-  for (const v1::Event& e : j.state_.feiten()) j.dedup_.insert(DedupSleutel(e));
-  for (const std::string& id : j.state_.uitgegeven_signaal_ids()) j.uitgegeven_.insert(Vingerafdruk(id));
-  if (static_cast<size_t>(j.state_.uitgegeven_signaal_ids_size()) != j.uitgegeven_.size() ||
-      !std::equal(j.uitgegeven_.begin(), j.uitgegeven_.end(), j.state_.uitgegeven_signaal_ids().begin())) {
-    // A state of the whole-id time: store the prefixes from now on.
-    j.state_.mutable_uitgegeven_signaal_ids()->Clear();
-    for (const std::string& id : j.uitgegeven_) j.state_.add_uitgegeven_signaal_ids(id);
+  // uitgegeven_signaal_ids holds sorted, distinct prefixes. A state of the
+  // whole-id time holds whole ids: store their prefixes from now on.
+  auto* ids = j.state_.mutable_uitgegeven_signaal_ids();
+  bool genormaliseerd = true;
+  for (int i = 0; i < ids->size() && genormaliseerd; ++i) {
+    genormaliseerd = ids->Get(i).size() <= kVingerafdrukTekens && (i == 0 || ids->Get(i - 1) < ids->Get(i));
+  }
+  if (!genormaliseerd) {
+    std::vector<std::string> prefixen;
+    prefixen.reserve(static_cast<size_t>(ids->size()));
+    for (const std::string& id : *ids) prefixen.push_back(Vingerafdruk(id));
+    std::sort(prefixen.begin(), prefixen.end());
+    prefixen.erase(std::unique(prefixen.begin(), prefixen.end()), prefixen.end());
+    ids->Clear();
+    for (std::string& id : prefixen) ids->Add(std::move(id));
   }
   return j;
+}
+
+bool Jongere::MarkeerUitgegeven(const std::string& signaal_id) {
+  // Sorted, so that the state's bytes do not depend on the order of emission
+  // (and the Status answer can binary-search them).
+  const std::string_view prefix = std::string_view(signaal_id).substr(0, kVingerafdrukTekens);
+  auto* ids = state_.mutable_uitgegeven_signaal_ids();
+  const auto pos = std::lower_bound(ids->begin(), ids->end(), prefix,
+                                    [](const std::string& id, std::string_view p) { return id < p; });
+  if (pos != ids->end() && *pos == prefix) return false;
+  const int at = static_cast<int>(pos - ids->begin());
+  ids->Add(std::string(prefix));
+  for (int i = ids->size() - 1; i > at; --i) ids->SwapElements(i, i - 1);
+  return true;
 }
 
 std::optional<absl::CivilDay> Jongere::EvaluatedThrough() const {
@@ -79,7 +97,9 @@ std::optional<absl::CivilDay> Jongere::EvaluatedThrough() const {
 
 bool Jongere::Insert(const v1::Event& event) {
   if (event.event_case() == v1::Event::EVENT_NOT_SET || !DatumVan(event).ok()) return false;
-  if (!dedup_.insert(DedupSleutel(event)).second) return false;
+  for (const v1::Event& feit : state_.feiten()) {
+    if (ZelfdeDedupSleutel(feit, event)) return false;
+  }
   // Insert in canonical order.
   auto* feiten = state_.mutable_feiten();
   feiten->Add()->CopyFrom(event);
@@ -185,7 +205,9 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
   const std::optional<absl::CivilDay> tot = EvaluatedThrough();
   if (!tot) return nieuw;
   const Feiten feiten = ParseFeiten(state_.feiten());
-  const Tijdlijn tijdlijn(feiten, pseudoniem, config);
+  // The signals emitted before are left out of the evaluation's result
+  // unbuilt: the loop below would drop them (MarkeerUitgegeven).
+  const Tijdlijn tijdlijn(feiten, pseudoniem, config, &state_.uitgegeven_signaal_ids());
   std::optional<absl::CivilDay> wekker;
   TijdlijnResultaat res =
       met_wekker ? tijdlijn.BerekenEnZoek(*tot, WekkerHorizon(tijdlijn, *tot), &wekker) : tijdlijn.Bereken(*tot);
@@ -244,7 +266,7 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
   for (size_t i = 0; i < kandidaten.size(); ++i) {
     v1::Signaal& s = kandidaten[i];
     if (i == eerst) nieuw_eerst = nieuw.size();
-    if (!uitgegeven_.insert(Vingerafdruk(s.signaal_id())).second) continue;
+    if (!MarkeerUitgegeven(s.signaal_id())) continue;
     if (s.soort() == v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM) {
       auto* z = state_.add_av_zaken();
       z->set_signaal_id(s.signaal_id());
@@ -257,8 +279,6 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
     nieuw.push_back(std::move(s));
   }
   if (eerst == kandidaten.size()) nieuw_eerst = nieuw.size();
-  state_.mutable_uitgegeven_signaal_ids()->Clear();
-  for (const std::string& id : uitgegeven_) state_.add_uitgegeven_signaal_ids(id);
   state_.set_absoluut_verzuim_open(res.absoluut_verzuim_open);
   state_.set_uit_beeld(res.uit_beeld);
   state_.set_woongemeente(tijdlijn.verblijf().WoongemeenteOp(*tot));

@@ -2,7 +2,6 @@
 #include "inbeeld/signaling/core/langdurig.h"
 
 #include "inbeeld/util/dates.h"
-#include "inbeeld/signaling/core/signal_ids.h"
 #include "inbeeld/signaling/core/tijdlijn.h"
 
 namespace inbeeld::signaling {
@@ -11,8 +10,7 @@ v1::Signaal Tijdlijn::Langdurig(const AvZaak& zaak, absl::CivilDay day,
                                 std::vector<std::string> oorzaak) const {
   v1::Signaal s = Basis(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_LANGDURIG, day, "absoluut_verzuim.langdurig",
                         AvArtikelVan(zaak), std::move(oorzaak));
-  // Once per case: the id depends on the case only.
-  s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), zaak.signaal_id, ""));
+  s.set_signaal_id(LangdurigId(zaak));
   s.set_begindatum(util::FormatDate(zaak.begindatum));
   s.set_duur_dagen(static_cast<uint32_t>(day - zaak.begindatum));
   // A continuing signal: to every organisation holding the case (DOMAIN.md §6).

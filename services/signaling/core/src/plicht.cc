@@ -27,7 +27,7 @@ int SchooljaarVan(absl::CivilDay day) {
   return day.month() >= 8 ? static_cast<int>(day.year()) : static_cast<int>(day.year()) - 1;
 }
 
-std::string VrijstellingRegel(v1::VrijstellingArtikel a) {
+std::string_view VrijstellingRegel(v1::VrijstellingArtikel a) {
   switch (a) {
     case v1::VRIJSTELLING_ARTIKEL_5_ONDER_A: return "vrijstelling.art5_onder_a";
     case v1::VRIJSTELLING_ARTIKEL_5_ONDER_B: return "vrijstelling.art5_onder_b";
@@ -37,7 +37,7 @@ std::string VrijstellingRegel(v1::VrijstellingArtikel a) {
     default: return "vrijstelling.onbekend";
   }
 }
-std::string VrijstellingArtikelTekst(v1::VrijstellingArtikel a) {
+std::string_view VrijstellingArtikelTekst(v1::VrijstellingArtikel a) {
   switch (a) {
     case v1::VRIJSTELLING_ARTIKEL_5_ONDER_A: return "Leerplichtwet 1969 art. 5 onder a";
     case v1::VRIJSTELLING_ARTIKEL_5_ONDER_B: return "Leerplichtwet 1969 art. 5 onder b";
@@ -95,9 +95,16 @@ LeerplichtEinde BerekenLeerplichtEinde(absl::CivilDay geboortedatum,
       merged.emplace_back(van, tot);
     }
   }
+  // The covered intervals as yyyymmdd numbers (the same order as the days):
+  // `full` runs for every school year of the obligation on every
+  // recomputation, and building a CivilDay normalises it each time.
+  auto getal = [](absl::CivilDay d) { return d.year() * 10000 + d.month() * 100 + d.day(); };
+  std::vector<std::pair<int64_t, int64_t>> gedekt;
+  gedekt.reserve(merged.size());
+  for (const auto& [van, tot] : merged) gedekt.emplace_back(getal(van), getal(tot));
   auto full = [&](int jaar) {
-    const absl::CivilDay begin(jaar, 8, 1), eind(jaar + 1, 7, 31);
-    return std::any_of(merged.begin(), merged.end(),
+    const int64_t begin = int64_t{jaar} * 10000 + 801, eind = int64_t{jaar + 1} * 10000 + 731;
+    return std::any_of(gedekt.begin(), gedekt.end(),
                        [&](const auto& m) { return m.first <= begin && eind <= m.second; });
   };
 

@@ -81,13 +81,31 @@ void MarkeerZaak(std::string_view zaak_signaal_id, const std::vector<v1::ZaakRou
   for (const v1::ZaakRoute& r : routes) *signaal->add_zaak_routes() = r;
 }
 
-Tijdlijn::Tijdlijn(const Feiten& feiten, std::string_view pseudoniem, const CoreConfig& config)
+Tijdlijn::Tijdlijn(const Feiten& feiten, std::string_view pseudoniem, const CoreConfig& config,
+                   const google::protobuf::RepeatedPtrField<std::string>* uitgegeven)
     : feiten_(feiten),
       pseudoniem_(pseudoniem),
       config_(config),
       inschrijvingen_(BouwInschrijvingen(feiten.mutaties, feiten.meldingen)),
-      verblijf_(Verblijf::Bereken(feiten)) {
+      verblijf_(Verblijf::Bereken(feiten)),
+      uitgegeven_(uitgegeven) {
   if (feiten.geboortedatum) plicht_ = Plicht::Bereken(*feiten.geboortedatum, inschrijvingen_, feiten);
+  loopt_af_.reserve(feiten.vrijstellingen.size());
+  for (const VrijstellingFeit& v : feiten.vrijstellingen) loopt_af_.push_back(LooptAfDatum(v, config_));
+}
+
+bool Tijdlijn::Bekend(std::string_view signaal_id) const {
+  if (uitgegeven_ == nullptr) return false;
+  return std::binary_search(uitgegeven_->begin(), uitgegeven_->end(), signaal_id.substr(0, kVingerafdrukTekens),
+                            [](std::string_view a, std::string_view b) { return a < b; });
+}
+
+v1::ZaakRoute Tijdlijn::RouteOp(absl::CivilDay day) const {
+  v1::ZaakRoute r;
+  r.set_woongemeente(verblijf_.WoongemeenteOp(day));
+  r.set_peildatum(FormatDate(day));
+  r.set_achttien_plus(feiten_.geboortedatum && Leeftijd(*feiten_.geboortedatum, day) >= 18);
+  return r;
 }
 
 PlichtOordeel Tijdlijn::PlichtOp(absl::CivilDay day) const {
@@ -116,6 +134,16 @@ v1::Signaal Tijdlijn::Basis(v1::SignaalSoort soort, absl::CivilDay day, std::str
   return s;
 }
 
+std::string Tijdlijn::OpgelostId(const AvZaak& zaak) const {
+  // At most one OPGELOST per case: the id depends on the case only.
+  return SignaalId(pseudoniem_, v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST, zaak.signaal_id, "");
+}
+
+std::string Tijdlijn::LangdurigId(const AvZaak& zaak) const {
+  // Once per case: the id depends on the case only.
+  return SignaalId(pseudoniem_, v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_LANGDURIG, zaak.signaal_id, "");
+}
+
 std::string Tijdlijn::AvArtikelVan(const AvZaak& zaak) const {
   return plicht_ ? AvArtikel(plicht_->Basis(zaak.begindatum).status) : "";
 }
@@ -125,8 +153,7 @@ v1::Signaal Tijdlijn::Opgelost(const AvZaak& zaak, absl::CivilDay day, v1::Oplos
   v1::Signaal s = Basis(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST, day,
                         "absoluut_verzuim.opgelost." + std::string(RedenNaam(reden)),
                         AvArtikelVan(zaak), std::move(oorzaak));
-  // At most one OPGELOST per case: the id depends on the case only.
-  s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), zaak.signaal_id, ""));
+  s.set_signaal_id(OpgelostId(zaak));
   s.set_begindatum(FormatDate(zaak.begindatum));
   s.set_reden(reden);
   s.set_duur_dagen(static_cast<uint32_t>(day - zaak.begindatum));
@@ -295,28 +322,35 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
     afgesloten = true;
   };
 
-  auto emit = [&](v1::Signaal s) {
+  // A signal of the day being evaluated, with id `id`: true when it is to
+  // be built and added to res.signalen. Every signal has that day as its
+  // peildatum. While searching, only the earliest such day after
+  // `zoek->na` is asked for; an already emitted signal is left out (Bekend).
+  auto gevraagd = [&](const std::string& id) {
     if (!verzamelen()) {
-      // Only the earliest peildatum after `zoek->na` is asked for: nothing
-      // else of the signal is kept.
-      absl::StatusOr<absl::CivilDay> d = util::ParseDate(s.peildatum());
-      if (d.ok() && *d > zoek->na && (!zoek->dag || *d < *zoek->dag)) zoek->dag = *d;
-      return;
+      if (day > zoek->na && (!zoek->dag || day < *zoek->dag)) zoek->dag = day;
+      return false;
     }
-    res.signalen.push_back(std::move(s));
+    return !Bekend(id);
   };
-  auto uit_beeld = [&](absl::CivilDay day, UitBeeldReden reden, absl::CivilDay begin,
-                       std::vector<std::string> oorzaak) {
+  auto emit = [&](const std::string& id, absl::FunctionRef<v1::Signaal()> bouw) {
+    if (gevraagd(id)) res.signalen.push_back(bouw());
+  };
+  auto uit_beeld = [&](UitBeeldReden reden, absl::CivilDay begin, absl::FunctionRef<std::vector<std::string>()> oorzaak) {
     const std::string_view regel = UitBeeldRegel(reden);
-    v1::Signaal s = Basis(v1::SIGNAAL_SOORT_UIT_BEELD, day, std::string(regel),
-                          plicht_ ? plicht_->Basis(day).artikel : "", std::move(oorzaak));
-    s.set_begindatum(FormatDate(begin));
-    s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), std::string(regel) + "|" + FormatDate(begin),
-                               s.peildatum()));
-    ub_id = s.signaal_id();
-    ub_routes = {RouteVan(s)};
+    const std::string begindatum = FormatDate(begin);
+    const std::string id =
+        SignaalId(pseudoniem_, v1::SIGNAAL_SOORT_UIT_BEELD, std::string(regel) + "|" + begindatum, FormatDate(day));
+    ub_id = id;
+    ub_routes = {RouteOp(day)};
     ub_reden = reden;
-    emit(std::move(s));
+    emit(id, [&] {
+      v1::Signaal s = Basis(v1::SIGNAAL_SOORT_UIT_BEELD, day, std::string(regel),
+                            std::string(plicht_ ? plicht_->Basis(day).artikel : ""), oorzaak());
+      s.set_begindatum(begindatum);
+      s.set_signaal_id(id);
+      return s;
+    });
   };
 
   size_t volgende = 0;
@@ -343,14 +377,11 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
     // woongemeente here (Verblijf::WoongemeenteOp), checked again for safety.
     if (zaak_open && !dood && vorige_gemeente && IsEchteGemeente(*vorige_gemeente) &&
         IsEchteGemeente(gemeente) && gemeente != *vorige_gemeente) {
-      v1::Signaal s = Basis(v1::SIGNAAL_SOORT_OVERDRACHT, day, "overdracht.verhuizing_open_zaak",
-                            "Leerplichtwet 1969 art. 16, 18", RefsOpZonderMeldingen(feiten_, day));
-      s.set_vorige_woongemeente(*vorige_gemeente);
-      s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), absl::StrCat(*vorige_gemeente, ">", gemeente),
-                                 s.peildatum()));
+      const std::string id = SignaalId(pseudoniem_, v1::SIGNAAL_SOORT_OVERDRACHT,
+                                       absl::StrCat(*vorige_gemeente, ">", gemeente), FormatDate(day));
       // The open cases are now held by the new organisation as well: their
       // closing signals go to both (DOMAIN.md §6 "as updated by OVERDRACHT").
-      v1::ZaakRoute nieuw = RouteVan(s), oud = RouteVan(s);
+      v1::ZaakRoute nieuw = RouteOp(day), oud = nieuw;
       oud.set_woongemeente(*vorige_gemeente);
       if (av) {
         av->routes.push_back(nieuw);
@@ -364,7 +395,13 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
         ub_routes.push_back(nieuw);
         ub_routes.push_back(oud);
       }
-      emit(std::move(s));
+      emit(id, [&] {
+        v1::Signaal s = Basis(v1::SIGNAAL_SOORT_OVERDRACHT, day, "overdracht.verhuizing_open_zaak",
+                              "Leerplichtwet 1969 art. 16, 18", RefsOpZonderMeldingen(feiten_, day));
+        s.set_vorige_woongemeente(*vorige_gemeente);
+        s.set_signaal_id(id);
+        return s;
+      });
     }
 
     // ABSOLUUT_VERZUIM_OPGELOST: the case ends with an inschrijving, a
@@ -384,7 +421,7 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
         reden = v1::OPLOS_REDEN_NIET_MEER_PLICHTIG;
       }
       if (reden) {
-        emit(Opgelost(*av, day, *reden, RefsOpZonderMeldingen(feiten_, day)));
+        emit(OpgelostId(*av), [&] { return Opgelost(*av, day, *reden, RefsOpZonderMeldingen(feiten_, day)); });
         av.reset();
       }
     }
@@ -401,12 +438,15 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
       if (dood || brp == BrpStatus::kGeemigreerd || !plichtig) {
         ub_id.reset();
       } else if (inschrijving || adres) {
-        v1::Signaal s = Basis(v1::SIGNAAL_SOORT_WEER_IN_BEELD, day,
-                              inschrijving ? "weer_in_beeld.inschrijving" : "weer_in_beeld.nederlands_adres",
-                              basis.artikel, RefsOpZonderMeldingen(feiten_, day));
-        s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), *ub_id, s.peildatum()));
-        MarkeerZaak(*ub_id, ub_routes, &s);
-        emit(std::move(s));
+        const std::string id = SignaalId(pseudoniem_, v1::SIGNAAL_SOORT_WEER_IN_BEELD, *ub_id, FormatDate(day));
+        emit(id, [&] {
+          v1::Signaal s = Basis(v1::SIGNAAL_SOORT_WEER_IN_BEELD, day,
+                                inschrijving ? "weer_in_beeld.inschrijving" : "weer_in_beeld.nederlands_adres",
+                                std::string(basis.artikel), RefsOpZonderMeldingen(feiten_, day));
+          s.set_signaal_id(id);
+          MarkeerZaak(*ub_id, ub_routes, &s);
+          return s;
+        });
         ub_id.reset();
       }
     }
@@ -435,10 +475,14 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
         regel = "langdurig_relatief_verzuim.16_uur_meldingen_aaneengesloten";
       }
       if (!refs.empty()) {
-        v1::Signaal s = Basis(v1::SIGNAAL_SOORT_LANGDURIG_RELATIEF_VERZUIM, day, regel,
-                              "Leerplichtwet 1969 art. 21; Besluit verzuimmelding art. 3", refs);
-        s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), "", s.peildatum()));
-        emit(std::move(s));
+        const std::string id =
+            SignaalId(pseudoniem_, v1::SIGNAAL_SOORT_LANGDURIG_RELATIEF_VERZUIM, "", FormatDate(day));
+        emit(id, [&] {
+          v1::Signaal s = Basis(v1::SIGNAAL_SOORT_LANGDURIG_RELATIEF_VERZUIM, day, regel,
+                                "Leerplichtwet 1969 art. 21; Besluit verzuimmelding art. 3", refs);
+          s.set_signaal_id(id);
+          return s;
+        });
         lrv_open = day;
         lrv_brins.clear();
         for (const MeldingFeit& m : feiten_.meldingen) {
@@ -504,45 +548,50 @@ TijdlijnResultaat Tijdlijn::Doorloop(absl::CivilDay tot_en_met, bool elke_dag, E
       std::string_view regel = "absoluut_verzuim.grace_verlopen";
       if (wacht == Wacht::kBuitenland) regel = "absoluut_verzuim.vertrek_buitenland_zonder_emigratie";
       if (wacht == Wacht::kJji) regel = "absoluut_verzuim.jji_zonder_inschrijving";
-      v1::Signaal s = Basis(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, day, std::string(regel),
-                            AvArtikel(basis.status), run_oorzaak);
-      s.set_begindatum(FormatDate(*run_start));
-      s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), s.begindatum(), s.peildatum()));
-      av = AvZaak{s.signaal_id(), *run_start, {RouteVan(s)}};
+      const std::string begindatum = FormatDate(*run_start);
+      const std::string id = SignaalId(pseudoniem_, v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, begindatum, FormatDate(day));
+      av = AvZaak{id, *run_start, {RouteOp(day)}};
       av_oorzaak = run_oorzaak;
       av_langdurig = false;
       if (verzamelen()) res.av_zaken.push_back(*av);
-      emit(std::move(s));
+      emit(id, [&] {
+        v1::Signaal s = Basis(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, day, std::string(regel), AvArtikel(basis.status),
+                              run_oorzaak);
+        s.set_begindatum(begindatum);
+        s.set_signaal_id(id);
+        return s;
+      });
       if (!ub_id && wacht == Wacht::kBuitenland) {
-        uit_beeld(day, UitBeeldReden::kBuitenland, *run_start, run_oorzaak);
+        uit_beeld(UitBeeldReden::kBuitenland, *run_start, [&] { return run_oorzaak; });
       } else if (!ub_id && wacht == Wacht::kJji) {
-        uit_beeld(day, UitBeeldReden::kJji, *run_start, run_oorzaak);
+        uit_beeld(UitBeeldReden::kJji, *run_start, [&] { return run_oorzaak; });
       }
     }
 
     // ABSOLUUT_VERZUIM_LANGDURIG: still open at the end of S + 91 (a case
     // resolved on that day itself was closed above). Once per case.
     if (av && !av_langdurig && day >= LangdurigDatum(av->begindatum, config_)) {
-      emit(Langdurig(*av, day, av_oorzaak));
+      emit(LangdurigId(*av), [&] { return Langdurig(*av, day, av_oorzaak); });
       av_langdurig = true;
     }
 
     // VRIJSTELLING_LOOPT_AF: 8 weeks before a vrijstelling ends with nothing
     // to go to.
-    for (v1::Signaal& s : VrijstellingenLopenAf(day, brp)) emit(std::move(s));
+    VrijstellingenLopenAf(day, brp, emit);
 
     // UIT_BEELD (only for a plichtige jongere; one while uit beeld).
     if (!ub_id && plichtig) {
+      const auto refs_op_dag = [&] { return RefsOpZonderMeldingen(feiten_, day); };
       if (HeeftAdres(feiten_, day, v1::ADRES_MUTATIE_SOORT_VERTROKKEN_ONBEKEND_WAARHEEN)) {
-        uit_beeld(day, UitBeeldReden::kVow, day, RefsOpZonderMeldingen(feiten_, day));
+        uit_beeld(UitBeeldReden::kVow, day, refs_op_dag);
       } else if (HeeftAdres(feiten_, day, v1::ADRES_MUTATIE_SOORT_VERBLIJFT_NIET_OP_ADRES)) {
-        uit_beeld(day, UitBeeldReden::kVerblijftNietOpAdres, day, RefsOpZonderMeldingen(feiten_, day));
+        uit_beeld(UitBeeldReden::kVerblijftNietOpAdres, day, refs_op_dag);
       } else if (av) {
         // Absoluut verzuim open geen_nieuws_days with no news; any event about
         // the jongere restarts the count (DOMAIN.md §6).
         const absl::CivilDay basisdag = std::max(av->begindatum, feiten_.LaatsteFeitTot(day).value_or(day));
         if (day >= basisdag + config_.geen_nieuws_days) {
-          uit_beeld(day, UitBeeldReden::kGeenNieuws, av->begindatum, av_oorzaak);
+          uit_beeld(UitBeeldReden::kGeenNieuws, av->begindatum, [&] { return av_oorzaak; });
         }
       }
     }

@@ -22,11 +22,13 @@ void VoegLooptAfDagenToe(const std::vector<VrijstellingFeit>& vrijstellingen, co
   }
 }
 
-std::vector<v1::Signaal> Tijdlijn::VrijstellingenLopenAf(absl::CivilDay day, BrpStatus brp) const {
-  std::vector<v1::Signaal> out;
-  if (!plicht_ || brp != BrpStatus::kIngezetene) return out;
-  for (const VrijstellingFeit& v : feiten_.vrijstellingen) {
-    const std::optional<absl::CivilDay> datum = LooptAfDatum(v, config_);
+void Tijdlijn::VrijstellingenLopenAf(
+    absl::CivilDay day, BrpStatus brp,
+    absl::FunctionRef<void(const std::string& id, absl::FunctionRef<v1::Signaal()> bouw)> emit) const {
+  if (!plicht_ || brp != BrpStatus::kIngezetene) return;
+  for (size_t k = 0; k < feiten_.vrijstellingen.size(); ++k) {
+    const VrijstellingFeit& v = feiten_.vrijstellingen[k];
+    const std::optional<absl::CivilDay>& datum = loopt_af_[k];
     if (!datum || *datum != day) continue;
     const absl::CivilDay eerste_dag_zonder = *v.tot + 1;
     // Still plichtig then (not 18, no startkwalificatie, volledige leerplicht
@@ -36,15 +38,17 @@ std::vector<v1::Signaal> Tijdlijn::VrijstellingenLopenAf(absl::CivilDay day, Brp
     if (!plicht_->Plichtig(eerste_dag_zonder)) continue;
     if (IngeschrevenOp(inschrijvingen_, eerste_dag_zonder)) continue;
     if (plicht_->Vrijgesteld(eerste_dag_zonder)) continue;
-    v1::Signaal s = Basis(v1::SIGNAAL_SOORT_VRIJSTELLING_LOOPT_AF, day, "vrijstelling.loopt_af",
-                          plicht_->Basis(eerste_dag_zonder).artikel, {v.ref});
     // Once per vrijstelling: the id depends on the vrijstelling only.
-    s.set_signaal_id(SignaalId(pseudoniem_, s.soort(), v.ref, ""));
-    s.set_begindatum(util::FormatDate(v.van));
-    s.set_einddatum(util::FormatDate(*v.tot));
-    out.push_back(std::move(s));
+    const std::string id = SignaalId(pseudoniem_, v1::SIGNAAL_SOORT_VRIJSTELLING_LOOPT_AF, v.ref, "");
+    emit(id, [&] {
+      v1::Signaal s = Basis(v1::SIGNAAL_SOORT_VRIJSTELLING_LOOPT_AF, day, "vrijstelling.loopt_af",
+                            std::string(plicht_->Basis(eerste_dag_zonder).artikel), {v.ref});
+      s.set_signaal_id(id);
+      s.set_begindatum(util::FormatDate(v.van));
+      s.set_einddatum(util::FormatDate(*v.tot));
+      return s;
+    });
   }
-  return out;
 }
 
 }  // namespace inbeeld::signaling

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "inbeeld/util/dates.h"
 #include "inbeeld/signaling/core/feiten.h"
+#include "inbeeld/signaling/core/signal_ids.h"
 #include "services/signaling/core/tests/test_events.h"
 #include "inbeeld/signaling/core/tijdlijn.h"
 
@@ -300,6 +301,14 @@ INSTANTIATE_TEST_SUITE_P(
                   Melding(kP, "m2", v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN, "2024-03-06", "2024-02-16", "2024-03-05")},
                  "2024-03-31", V{"VERZUIMMELDING@2024-02-15", "VERZUIMMELDING@2024-03-06"}}),
     [](const auto& info) { return info.param.naam; });
+
+// Ids must not change between versions: a signal repeated after an upgrade is
+// recognised by its id (routing's dedupe, delivery's repeat window).
+TEST(SignaalIdTest, IsTheFirst32HexCharactersOfSha256OfItsParts) {
+  EXPECT_EQ(SignaalId("pseudo", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM, "2024-09-01", "2024-09-05"),
+            "5e1d0205da4554b97132a4c94c3ab3fd");  // python3 hashlib.sha256(b"pseudo|SIGNAAL_SOORT_ABSOLUUT_VERZUIM|2024-09-01|2024-09-05")
+  EXPECT_EQ(SignaalId("pseudo", v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST, "abc", ""), "bf74af46a2adfbc77b399ae042275a65");
+}
 
 TEST(JongereTest, VerzuimmeldingEmittedOnApplyWithStatus) {
   Jongere j;

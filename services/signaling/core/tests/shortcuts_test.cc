@@ -8,9 +8,14 @@
 //   recomputation folded into the advance, one known to emit nothing left
 //   out, NextWakeup found by the same evaluation) give what Apply for each
 //   event, AdvanceTo and NextWakeup give; so does AdvanceWithWakeup.
+// - A Tijdlijn given the ids already emitted (Jongere::Herbereken's) leaves
+//   those signals out unbuilt; everything else is what the whole evaluation
+//   gives, the cases' routes included.
 #include <algorithm>
 #include <optional>
 #include <random>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "bench/common/school_year_mix.h"
@@ -159,6 +164,81 @@ TEST(BatchApply, EqualsApplyThenAdvanceThenNextWakeup) {
   EXPECT_GT(folded, batches / 2);
   EXPECT_GT(signals, 1000);
   EXPECT_GT(late, 300);
+}
+
+// The zaak's route as the AV signal itself gives it (RouteVan), and the rest
+// of an AvZaak, as bytes.
+std::string ZaakBytes(const AvZaak& z) {
+  std::string out = z.signaal_id + "|" + util::FormatDate(z.begindatum);
+  for (const v1::ZaakRoute& r : z.routes) out += "|" + r.SerializeAsString();
+  return out;
+}
+
+TEST(BekendeSignalen, AreLeftOutOfTheEvaluationAndEverythingElseIsTheWholeEvaluations) {
+  std::mt19937 rng(20261204);
+  const CoreConfig config;
+  int weggelaten = 0, av = 0;
+  std::set<v1::SignaalSoort> soorten;
+  for (int i = 0; i < 400; ++i) {
+    Jongere j;
+    for (const v1::Event& e : bench::SchoolYearMix(testing::kBsn, rng)) j.Apply(e, "pseudo", config);
+    const Feiten feiten = ParseFeiten(j.state().feiten());
+    if (feiten.Leeg()) continue;
+    const absl::CivilDay tot = *j.EvaluatedThrough() + static_cast<int>(rng() % 200);
+    const Tijdlijn heel(feiten, "pseudo", config);
+    const TijdlijnResultaat alles = heel.Bereken(tot);
+
+    // Some of its signals emitted before: their Vingerafdrukken, sorted.
+    std::set<std::string> bekend;
+    for (const v1::Signaal& s : alles.signalen) {
+      if (rng() % 2 == 0) bekend.insert(Vingerafdruk(s.signaal_id()));
+    }
+    google::protobuf::RepeatedPtrField<std::string> uitgegeven;
+    for (const std::string& id : bekend) *uitgegeven.Add() = id;
+    const Tijdlijn kort(feiten, "pseudo", config, &uitgegeven);
+    const TijdlijnResultaat rest = kort.Bereken(tot);
+
+    std::vector<std::string> verwacht;
+    for (const v1::Signaal& s : alles.signalen) {
+      if (bekend.contains(Vingerafdruk(s.signaal_id()))) {
+        ++weggelaten;
+        soorten.insert(s.soort());
+      } else {
+        verwacht.push_back(s.SerializeAsString());
+      }
+    }
+    ASSERT_EQ(Serialized(rest.signalen), verwacht) << "school year " << i;
+    ASSERT_EQ(rest.av_zaken.size(), alles.av_zaken.size()) << "school year " << i;
+    for (size_t k = 0; k < rest.av_zaken.size(); ++k) {
+      EXPECT_EQ(ZaakBytes(rest.av_zaken[k]), ZaakBytes(alles.av_zaken[k])) << "school year " << i;
+    }
+    EXPECT_EQ(rest.absoluut_verzuim_open, alles.absoluut_verzuim_open);
+    EXPECT_EQ(rest.uit_beeld, alles.uit_beeld);
+    EXPECT_EQ(rest.lrv_open, alles.lrv_open);
+    EXPECT_EQ(rest.volgende_dag, alles.volgende_dag);
+    // The case's first route, found without its signal, is the signal's own.
+    for (const v1::Signaal& s : alles.signalen) {
+      if (s.soort() != v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM) continue;
+      const auto z = std::find_if(alles.av_zaken.begin(), alles.av_zaken.end(),
+                                  [&](const AvZaak& a) { return a.signaal_id == s.signaal_id(); });
+      ASSERT_NE(z, alles.av_zaken.end());
+      EXPECT_EQ(z->routes.front().SerializeAsString(), RouteVan(s).SerializeAsString()) << "school year " << i;
+      ++av;
+    }
+    // The search for the next signal day does not depend on what was emitted.
+    std::optional<absl::CivilDay> dag_heel, dag_kort;
+    const absl::CivilDay horizon = tot + 400;
+    const TijdlijnResultaat zoek_heel = heel.BerekenEnZoek(tot, horizon, &dag_heel);
+    const TijdlijnResultaat zoek_kort = kort.BerekenEnZoek(tot, horizon, &dag_kort);
+    EXPECT_EQ(dag_kort, dag_heel) << "school year " << i;
+    EXPECT_EQ(Serialized(zoek_kort.signalen), verwacht) << "school year " << i;
+  }
+  // Cases, their resolutions and the uit-beeld signals were among those left out.
+  EXPECT_GT(weggelaten, 100);
+  EXPECT_GT(av, 20);
+  EXPECT_TRUE(soorten.contains(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM));
+  EXPECT_TRUE(soorten.contains(v1::SIGNAAL_SOORT_ABSOLUUT_VERZUIM_OPGELOST));
+  EXPECT_TRUE(soorten.contains(v1::SIGNAAL_SOORT_UIT_BEELD));
 }
 
 }  // namespace

@@ -31,6 +31,8 @@ absl::StatusOr<absl::CivilDay> DatumVan(const v1::Event& event);
 std::string RefVan(const v1::Event& event);
 // Idempotency key: (bron, id) (events.proto: "Identity of an event").
 std::string DedupSleutel(const v1::Event& event);
+// DedupSleutel(a) == DedupSleutel(b), without building either.
+bool ZelfdeDedupSleutel(const v1::Event& a, const v1::Event& b);
 const v1::Leerling* LeerlingVan(const v1::Event& event);
 std::string_view GeboortedatumVan(const v1::Event& event);
 // Canonical order: date, kind, bron, id, then content (a total order, so

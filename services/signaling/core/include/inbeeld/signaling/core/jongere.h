@@ -8,12 +8,10 @@
 // gives the same signals with the same ids whatever the arrival order within a
 // day and whatever the batching.
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/time/civil_time.h"
 #include "inbeeld/internal/v1/state.pb.h"
 #include "inbeeld/v1/events.pb.h"
@@ -110,6 +108,9 @@ class Jongere {
  private:
   // Apply's first half: false when the event changes nothing.
   bool Insert(const v1::Event& event);
+  // Records an emitted signal's id (its Vingerafdruk) in the state; false
+  // when it was emitted before.
+  bool MarkeerUitgegeven(const std::string& signaal_id);
   // True when Herbereken(laat = inserted) is known to emit nothing without
   // evaluating: no day evaluated yet, no case stored, not a melding.
   bool RecomputeEmitsNothing(const v1::Event& inserted) const;
@@ -140,8 +141,10 @@ class Jongere {
   std::optional<Wekker> wekker_;
   // ApplyInBatch: the last event inserted, its recomputation still to come.
   std::optional<v1::Event> uitgesteld_;
-  absl::flat_hash_set<std::string> dedup_;
-  std::set<std::string> uitgegeven_;
+  // No sets beside the state: which events and signals the jongere has seen
+  // is looked up in state_ itself (its feiten, and its uitgegeven_signaal_ids
+  // kept sorted). A jongere has tens of each at most, and a set per jongere
+  // per batch cost more to build and free than the lookups it saved.
 };
 
 }  // namespace inbeeld::signaling

@@ -4,6 +4,7 @@
 // 15). DOMAIN.md §1 and the conventions of §6.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/civil_time.h"
@@ -45,8 +46,11 @@ LeerplichtEinde BerekenLeerplichtEinde(absl::CivilDay geboortedatum,
 
 struct PlichtOordeel {
   v1::Plichtstatus status = v1::PLICHTSTATUS_NIET_PLICHTIG;
-  std::string regel;    // e.g. "leerplicht.art3_lid1"
-  std::string artikel;  // e.g. "Leerplichtwet 1969 art. 3 lid 1"
+  // Texts of static storage (the rules' literals): the timeline asks for an
+  // oordeel several times per day it evaluates, and copies one only into a
+  // signal.
+  std::string_view regel;    // e.g. "leerplicht.art3_lid1"
+  std::string_view artikel;  // e.g. "Leerplichtwet 1969 art. 3 lid 1"
 };
 
 // The obligation timeline of one jongere.

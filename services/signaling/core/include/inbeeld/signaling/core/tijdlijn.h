@@ -8,7 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/time/civil_time.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "inbeeld/v1/signaal.pb.h"
 #include "inbeeld/signaling/core/config.h"
 #include "inbeeld/signaling/core/inschrijving.h"
@@ -52,7 +54,14 @@ struct TijdlijnResultaat {
 class Tijdlijn {
  public:
   // `feiten` must outlive the Tijdlijn.
-  Tijdlijn(const Feiten& feiten, std::string_view pseudoniem, const CoreConfig& config);
+  // `uitgegeven`: the sorted Vingerafdrukken of the signals already emitted
+  // (JongereState.uitgegeven_signaal_ids), or nullptr. Bereken and
+  // BerekenEnZoek then leave those signals out of `signalen` without building
+  // them: a recomputation passes every earlier day again, and its caller
+  // would drop them anyway. Their effect on the cases (av_zaken, routes) and
+  // on the timers stays.
+  Tijdlijn(const Feiten& feiten, std::string_view pseudoniem, const CoreConfig& config,
+           const google::protobuf::RepeatedPtrField<std::string>* uitgegeven = nullptr);
 
   // Evaluates the end of each day from the day the jongere became known up to
   // and including `tot_en_met`. `elke_dag` evaluates every single day instead
@@ -97,15 +106,25 @@ class Tijdlijn {
   // not collected and the evaluation stops after the earliest signal day
   // found.
   TijdlijnResultaat Doorloop(absl::CivilDay tot_en_met, bool elke_dag, EersteNa* zoek) const;
+  // True when the signal with this id was emitted before (`uitgegeven`).
+  bool Bekend(std::string_view signaal_id) const;
+  // RouteVan(Basis(..., day, ...)) without building the signal.
+  v1::ZaakRoute RouteOp(absl::CivilDay day) const;
   v1::Signaal Basis(v1::SignaalSoort soort, absl::CivilDay day, std::string regel, std::string artikel,
                     std::vector<std::string> oorzaak) const;
   v1::Signaal Opgelost(const AvZaak& zaak, absl::CivilDay day, v1::OplosReden reden,
                        std::vector<std::string> oorzaak) const;
   std::string AvArtikelVan(const AvZaak& zaak) const;
+  std::string OpgelostId(const AvZaak& zaak) const;
+  std::string LangdurigId(const AvZaak& zaak) const;
   // ABSOLUUT_VERZUIM_LANGDURIG for `zaak` on `day` (langdurig.cc).
   v1::Signaal Langdurig(const AvZaak& zaak, absl::CivilDay day, std::vector<std::string> oorzaak) const;
   // VRIJSTELLING_LOOPT_AF due at the end of `day` (vrijstelling_loopt_af.cc).
-  std::vector<v1::Signaal> VrijstellingenLopenAf(absl::CivilDay day, BrpStatus brp) const;
+  // Calls `emit` for every VRIJSTELLING_LOOPT_AF of `day`: with its id, and a
+  // function that builds the signal (called only when `emit` wants it).
+  void VrijstellingenLopenAf(absl::CivilDay day, BrpStatus brp,
+                             absl::FunctionRef<void(const std::string& id, absl::FunctionRef<v1::Signaal()> bouw)>
+                                 emit) const;
 
   const Feiten& feiten_;
   std::string pseudoniem_;
@@ -113,6 +132,10 @@ class Tijdlijn {
   std::vector<Inschrijving> inschrijvingen_;
   std::optional<Plicht> plicht_;  // nullopt without a geboortedatum
   Verblijf verblijf_;
+  const google::protobuf::RepeatedPtrField<std::string>* uitgegeven_;
+  // LooptAfDatum of each of feiten_.vrijstellingen, found once instead of on
+  // every day evaluated.
+  std::vector<std::optional<absl::CivilDay>> loopt_af_;
 };
 
 }  // namespace inbeeld::signaling
