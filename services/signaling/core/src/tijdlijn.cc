@@ -66,14 +66,6 @@ std::vector<std::string> RefsOpZonderMeldingen(const Feiten& f, absl::CivilDay d
 
 }  // namespace
 
-v1::ZaakRoute RouteVan(const v1::Signaal& signaal) {
-  v1::ZaakRoute r;
-  r.set_woongemeente(signaal.woongemeente());
-  r.set_peildatum(signaal.peildatum());
-  r.set_achttien_plus(signaal.achttien_plus());
-  return r;
-}
-
 void MarkeerZaak(std::string_view zaak_signaal_id, const std::vector<v1::ZaakRoute>& routes,
                  v1::Signaal* signaal) {
   signaal->set_zaak_signaal_id(std::string(zaak_signaal_id));

@@ -166,6 +166,15 @@ TEST(BatchApply, EqualsApplyThenAdvanceThenNextWakeup) {
   EXPECT_GT(late, 300);
 }
 
+// The route inputs of a signal, as routing reads them from it.
+v1::ZaakRoute RouteVan(const v1::Signaal& signaal) {
+  v1::ZaakRoute r;
+  r.set_woongemeente(signaal.woongemeente());
+  r.set_peildatum(signaal.peildatum());
+  r.set_achttien_plus(signaal.achttien_plus());
+  return r;
+}
+
 // The zaak's route as the AV signal itself gives it (RouteVan), and the rest
 // of an AvZaak, as bytes.
 std::string ZaakBytes(const AvZaak& z) {

@@ -29,8 +29,6 @@ struct AvZaak {
   std::vector<v1::ZaakRoute> routes;
 };
 
-// The route inputs of a signal (woongemeente, peildatum, achttien_plus).
-v1::ZaakRoute RouteVan(const v1::Signaal& signaal);
 // Marks `signaal` as closing or continuing the case opened by `zaak_signaal_id`
 // whose signals were routed by `routes`: routing then sends it to every
 // organisation that holds the case (DOMAIN.md §6 "Routing of signals"). Every
@@ -108,7 +106,8 @@ class Tijdlijn {
   TijdlijnResultaat Doorloop(absl::CivilDay tot_en_met, bool elke_dag, EersteNa* zoek) const;
   // True when the signal with this id was emitted before (`uitgegeven`).
   bool Bekend(std::string_view signaal_id) const;
-  // RouteVan(Basis(..., day, ...)) without building the signal.
+  // The route inputs (woongemeente, peildatum, achttien_plus) of a signal
+  // dated `day`, without building the signal.
   v1::ZaakRoute RouteOp(absl::CivilDay day) const;
   v1::Signaal Basis(v1::SignaalSoort soort, absl::CivilDay day, std::string regel, std::string artikel,
                     std::vector<std::string> oorzaak) const;
