@@ -633,8 +633,11 @@ void SignalingService::Stage(BatchContext& ctx) {
 
 absl::Status SignalingService::ProduceChangelog(InFlight& batch) {
   std::vector<kafka::OutRecord> changelog;
-  for (const auto& [key, value] : batch.ctx->store.Changes()) {
-    changelog.push_back({std::string(kafka::kTopicSignalingChangelog), StoreBatch::PartitionOfKey(key), key, value, {}});
+  std::vector<std::pair<std::string, std::string>> changes = batch.ctx->store.Changes();
+  changelog.reserve(changes.size());
+  for (auto& [key, value] : changes) {
+    const int32_t partition = StoreBatch::PartitionOfKey(key);
+    changelog.push_back({std::string(kafka::kTopicSignalingChangelog), partition, std::move(key), std::move(value), {}});
   }
   batch.changelog_produced = true;
   return ProduceAsync(changelog, batch.acks);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/container/flat_hash_set.h"
 
 #include "inbeeld/util/dates.h"
 #include "inbeeld/signaling/core/feiten.h"
@@ -249,10 +248,13 @@ std::vector<v1::Signaal> Jongere::Herbereken(std::string_view pseudoniem, const 
   // (The cases stored were emitted up to the evaluated day, so whether one
   // is still valid does not depend on how far this evaluation went.)
   if (laat != nullptr) {
-    absl::flat_hash_set<std::string> nog_geldig;
-    for (const AvZaak& z : res.av_zaken) nog_geldig.insert(z.signaal_id);
+    // A jongere has a handful of cases at most: a scan, not a set per recomputation.
+    const auto nog_geldig = [&res](const std::string& id) {
+      return std::any_of(res.av_zaken.begin(), res.av_zaken.end(),
+                         [&id](const AvZaak& z) { return z.signaal_id == id; });
+    };
     for (const internal::v1::AbsoluutVerzuimZaak& z : state_.av_zaken()) {
-      if (nog_geldig.contains(z.signaal_id())) continue;
+      if (nog_geldig(z.signaal_id())) continue;
       absl::StatusOr<absl::CivilDay> begin = util::ParseDate(z.begindatum());
       if (!begin.ok()) continue;
       kandidaten.push_back(tijdlijn.OpgelostDoorLaatFeit(

@@ -192,7 +192,7 @@ std::vector<v1::Signaal> Tijdlijn::Verzuimmeldingen(std::optional<std::string_vi
     // Overlijden ends everything (DOMAIN.md §6).
     if (dood && mf.meldingsdatum >= *dood) continue;
     const v1::VerzuimMelding& m = *mf.melding;
-    const std::string soort = v1::VerzuimSoort_Name(m.soort());
+    const std::string& soort = v1::VerzuimSoort_Name(m.soort());
     v1::Signaal s = Basis(v1::SIGNAAL_SOORT_VERZUIMMELDING, mf.meldingsdatum,
                           absl::StrCat("verzuimmelding.", absl::AsciiStrToLower(
                                                               absl::StripPrefix(soort, "VERZUIM_SOORT_"))),
