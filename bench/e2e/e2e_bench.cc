@@ -26,7 +26,9 @@
 //   (e) state:    the peak RSS (VmHWM) of each service while it runs; then,
 //                 stopped, signaling's store read: key and value bytes of
 //                 every jongere record and wake-up entry, per jongere
-// Prints the ratios pipeline/core and pipeline/bare.
+//   (b') bare again: (b) once more after (e), the same records
+// Prints the ratios pipeline/core and pipeline/bare (against the mean of (b)
+// and (b')).
 //
 //   build/bin/e2e_bench --jongeren=100000 [--bin-dir=build/bin] [--rate=1000]
 //       [--latency-seconds=20] [--partitions=4] [--streams=4]
@@ -37,6 +39,9 @@
 //       [--service-kafka-config=K=V,...]  overrides for the services instead
 //       [--skip-core] [--probe=N]         (N: produce-only probe, nothing else)
 //       [--back-half]                     also (c'); (e) then holds its jongeren too
+//       [--bare-again=false]              skip (b'): the bare hops once more after
+//                                         (e); by default pipeline/bare is taken
+//                                         against the mean of (b) and (b')
 //       [--mix=school-year|national]      the population of (a)-(c): every jongere
 //                                         a school year of events (default), or
 //                                         population_gen's national mix
@@ -950,9 +955,28 @@ int Main(int argc, char** argv) {
               jongere_keys ? static_cast<double>(jongere_bytes) / jongere_keys : 0.0,
               jongere_keys ? static_cast<double>(wake_bytes) / jongere_keys : 0.0, static_cast<double>(disk) / 1e6);
   for (const auto& [name, kb] : rss) std::printf("    peak RSS %-20s %ld MB\n", name.c_str(), kb / 1024);
+  // (b) again, now that the pipeline has stopped: this machine's speed drifts
+  // by a third within minutes (docs/PERFORMANCE.md), so the ratio is taken
+  // against the mean of the bare hops before and after (c), and both show how
+  // far apart they were.
+  double bare_ref = bare_rate;
+  std::string bare_span;
+  if (bare_rate > 0 && config->GetString("bare-again", "true") == "true") {
+    std::vector<v1::Event> again;
+    Generate(work + "/bare-again.jsonl", 0, jongeren, &again, mix == "national");
+    const BareResult bare2 = BareHops(again, *pseudo, partitions, *extra);
+    if (bare2.seconds > 0) {
+      const double rate2 = static_cast<double>(n_events) / bare2.seconds;
+      std::printf("(b') bare    again after (c): %.2f s, %.0f events/s; CPU %.1f s, %.1f us/event\n", bare2.seconds,
+                  rate2, bare2.cpu_seconds, 1e6 * bare2.cpu_seconds / static_cast<double>(n_events));
+      bare_ref = (bare_rate + rate2) / 2;
+      bare_span = absl::StrFormat(" (%.2f against (b) before, %.2f against (b') after)", pipe_rate / bare_rate,
+                                  pipe_rate / rate2);
+    }
+  }
   const std::string core_ratio = skip_core ? "n/a (--skip-core)" : absl::StrFormat("%.2f", pipe_rate / core_rate);
-  std::printf("ratios: pipeline/core %s, pipeline/bare %.2f\n", core_ratio.c_str(),
-              bare_rate > 0 ? pipe_rate / bare_rate : 0.0);
+  std::printf("ratios: pipeline/core %s, pipeline/bare %.2f%s\n", core_ratio.c_str(),
+              bare_ref > 0 ? pipe_rate / bare_ref : 0.0, bare_span.c_str());
   std::fflush(stdout);
 
   if (meld_failed || reader_lost || events_lost) return 1;  // the work dir stays for a look

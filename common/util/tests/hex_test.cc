@@ -20,5 +20,18 @@ TEST(LowerHex128Test, AnythingElseIsNotAnId) {
   }
 }
 
+TEST(LowerHex128Test, EveryByteThatIsNoLowercaseDigitFailsInEitherHalf) {
+  const std::string valid = "0123456789abcdef0011223344556677";
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const bool digit = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    for (size_t at : {size_t{0}, size_t{15}, size_t{16}, size_t{31}}) {
+      std::string s = valid;
+      s[at] = c;
+      EXPECT_EQ(LowerHex128(s).has_value(), digit) << "byte " << b << " at " << at;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace inbeeld::util

@@ -151,7 +151,10 @@ struct Claimed {
 
 // The first half of the path of one event: validation and the dedupe claim.
 // nullopt when the answer is final without Kafka (`*answer`).
-std::optional<Claimed> ValidateAndClaim(const v1::Event& event, std::string ce_id, absl::Time deadline,
+// `id_digest` is DedupWindow::DigestOf(ce_id), which MeldBatch needs before
+// this too (its in-flight check): taken once per event.
+std::optional<Claimed> ValidateAndClaim(const v1::Event& event, std::string ce_id,
+                                        const DedupWindow::Digest& id_digest, absl::Time deadline,
                                         v1::MeldAntwoord* resp,
                                         bool in_envelope, DedupWindow& dedup,
                                         const identity::Pseudonymizer& pseudonymizer, const util::Clock& clock,
@@ -175,7 +178,7 @@ std::optional<Claimed> ValidateAndClaim(const v1::Event& event, std::string ce_i
   content.assign(record.topic).push_back('\0');
   content.append(record.value);
   DedupWindow::Ticket ticket;
-  switch (dedup.TryClaim(DedupWindow::DigestOf(ce_id), DedupWindow::DigestOf(content), deadline - clock.Now(),
+  switch (dedup.TryClaim(id_digest, DedupWindow::DigestOf(content), deadline - clock.Now(),
                          &ticket)) {
     case DedupWindow::Claim::kDuplicate:
       Metrics().duplicate.Add({{"kind", kind}}).Increment();
@@ -339,9 +342,10 @@ grpc::Status IngestService::Accept(const v1::Event& event, absl::Time deadline, 
                                    bool in_envelope) {
   InflightScope inflight;
   grpc::Status answer;
-  std::optional<Claimed> claimed =
-      ValidateAndClaim(event, events::CeId(event), deadline, resp, in_envelope, dedup_, pseudonymizer_, clock_,
-                       options_.backlog, &answer);
+  std::string ce_id = events::CeId(event);
+  const DedupWindow::Digest id_digest = DedupWindow::DigestOf(ce_id);
+  std::optional<Claimed> claimed = ValidateAndClaim(event, std::move(ce_id), id_digest, deadline, resp, in_envelope,
+                                                    dedup_, pseudonymizer_, clock_, options_.backlog, &answer);
   if (!claimed) return answer;
   auto report = producer_.ProduceSync(std::move(claimed->record),
                                       std::max(deadline - claimed->start, absl::Milliseconds(1)));
@@ -471,15 +475,16 @@ grpc::Status IngestService::Batch(grpc::ServerContext* ctx, absl::FunctionRef<co
     // the answer it would get in a sequential batch (duplicate, or produced
     // anew when the first failed) instead of "still being stored".
     std::string ce_id = events::CeId(event);
-    if (!inflight.empty() && inflight_ids.contains(DedupWindow::DigestOf(ce_id))) drain();
+    const DedupWindow::Digest id_digest = DedupWindow::DigestOf(ce_id);
+    if (!inflight.empty() && inflight_ids.contains(id_digest)) drain();
     // Each item gets the per-request produce timeout; the client's deadline
     // bounds the whole stream.
     const absl::Time deadline = clock_.Now() + options_.produce_timeout;
     Metrics().inflight.Increment();
     grpc::Status st;
-    std::optional<Claimed> claimed = ValidateAndClaim(event, std::move(ce_id), deadline, item->mutable_antwoord(),
-                                                      /*in_envelope=*/true, dedup_, pseudonymizer_, clock_,
-                                                      options_.backlog, &st);
+    std::optional<Claimed> claimed =
+        ValidateAndClaim(event, std::move(ce_id), id_digest, deadline, item->mutable_antwoord(),
+                         /*in_envelope=*/true, dedup_, pseudonymizer_, clock_, options_.backlog, &st);
     if (!claimed) {
       answer(item, st, &event);
       Metrics().inflight.Decrement();
