@@ -18,6 +18,11 @@
 namespace inbeeld::kafka {
 
 std::optional<std::string> FindHeader(const Headers& headers, std::string_view key) {
+  if (const std::optional<std::string_view> v = FindHeaderView(headers, key)) return std::string(*v);
+  return std::nullopt;
+}
+
+std::optional<std::string_view> FindHeaderView(const Headers& headers, std::string_view key) {
   for (const auto& h : headers) {
     if (h.key == key) return h.value;
   }

@@ -420,6 +420,19 @@ TEST_F(KafkaTest, EndOffsetsCountTheRecordsWrittenToEachPartition) {
   EXPECT_FALSE(EndOffsets(nobody, "t", absl::Seconds(2)).ok());
 }
 
+TEST(FindHeaderTest, TheFirstHeaderOfThatNameAsACopyOrAViewIntoTheRecord) {
+  const Headers headers = {{"ce_id", "a-1"}, {"ce_time", ""}, {"ce_id", "a-2"}};
+  EXPECT_EQ(FindHeader(headers, "ce_id"), "a-1");
+  const std::optional<std::string_view> view = FindHeaderView(headers, "ce_id");
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(*view, "a-1");
+  EXPECT_EQ(view->data(), headers[0].value.data());  // no copy
+  // Present but empty is not absent.
+  EXPECT_EQ(FindHeaderView(headers, "ce_time"), std::string_view());
+  EXPECT_EQ(FindHeaderView(headers, "ce_type"), std::nullopt);
+  EXPECT_EQ(FindHeader(headers, "ce_type"), std::nullopt);
+}
+
 // What ingest (and e2e_bench's writer) tell the backlog monitor per record.
 TEST(PayloadBytesTest, KeyValueAndEveryHeadersKeyAndValue) {
   EXPECT_EQ(PayloadBytes({"topic-not-counted", 0, "key", "value", {{"h1", "abc"}, {"h2", ""}}}), 3u + 5u + 5u + 2u);

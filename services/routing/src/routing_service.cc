@@ -319,8 +319,8 @@ absl::Status RoutingService::Route(std::vector<kafka::InRecord> batch) {
       ++uitkomst.dlq[record.topic];
       continue;
     }
-    std::optional<std::string> ingest_time =
-        kafka::FindHeader(record.headers, kafka::kHeaderIngestTime);
+    const std::optional<std::string_view> ingest_time =
+        kafka::FindHeaderView(record.headers, kafka::kHeaderIngestTime);
     // Each copy is the received bytes with its organisation's fields
     // appended (AppendAfleveringVelden): parsed, they are VulAflevering's copy.
     for (const std::string& organisatie_id : bestemmingen->organisatie_ids) {
@@ -330,7 +330,7 @@ absl::Status RoutingService::Route(std::vector<kafka::InRecord> batch) {
       out.value.reserve(record.value.size() + organisatie_id.size() + bestemmingen->vorige_organisatie.size() + 16);
       out.value = record.value;
       AppendAfleveringVelden(*bestemmingen, organisatie_id, &out.value);
-      if (ingest_time) out.headers.push_back({std::string(kafka::kHeaderIngestTime), *ingest_time});
+      if (ingest_time) out.headers.push_back({std::string(kafka::kHeaderIngestTime), std::string(*ingest_time)});
       outputs.push_back(std::move(out));
       ++uitkomst.routed[organisatie_id];
     }

@@ -577,7 +577,8 @@ absl::Status SignalingService::Process(BatchContext& ctx, const kafka::InRecord&
   }
   // Timers are advanced once per jongere after the whole batch was applied
   // (AdvanceBatch), so events that arrive together are judged together.
-  p.ingest_time = kafka::FindHeader(record.headers, kafka::kHeaderCeTime).value_or(p.ingest_time);
+  // Assigned in place: the string keeps its buffer from the previous event.
+  if (const auto ce_time = kafka::FindHeaderView(record.headers, kafka::kHeaderCeTime)) p.ingest_time.assign(*ce_time);
   (void)horizon;
   return absl::OkStatus();
 }

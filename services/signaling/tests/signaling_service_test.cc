@@ -281,6 +281,40 @@ TEST_P(SignalingApplyThreadsTest, EveryJongereGetsTheCoresSignalsOnce) {
 
 INSTANTIATE_TEST_SUITE_P(Threads, SignalingApplyThreadsTest, ::testing::Values(1, 2, 3));
 
+// Each signal carries inbeeld_ingest_time: the ce_time ingest gave the latest
+// event of its jongere applied in the batch (delivery's end-to-end latency).
+// A record without ce_time gives its signals none.
+TEST_F(SignalingServiceTest, ASignalCarriesTheIngestTimeOfItsJongeresLatestEvent) {
+  namespace t = signaling::testing;
+  const t::Persoon x;
+  const absl::Time first = absl::FromUnixSeconds(1'709'280'000);  // 2024-03-01T08:00:00Z
+  const absl::Time second = first + absl::Minutes(5);
+  Produce(events::Encode(t::Melding(x, "m-1", v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN, "2024-02-20", "2024-01-22"),
+                         pseudo_, first));
+  RunService(dir_.File("store"), 5);
+  kafka::OutRecord zonder =
+      events::Encode(t::Melding(x, "m-2", v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN, "2024-02-27", "2024-01-29"), pseudo_,
+                     second);
+  std::erase_if(zonder.headers, [](const kafka::Header& h) { return h.key == kafka::kHeaderCeTime; });
+  Produce(zonder);
+  RunService(dir_.File("store"), 5);
+  Produce(events::Encode(t::Melding(x, "m-3", v1::VERZUIM_SOORT_16_UUR_IN_4_WEKEN, "2024-02-28", "2024-01-30"),
+                         pseudo_, second));
+  RunService(dir_.File("store"), 5);
+
+  std::map<std::string, std::string> ingest_time_by_melding;
+  for (const kafka::InRecord& r : ReadAll(std::string(kafka::kTopicSignalen))) {
+    v1::Signaal s;
+    ASSERT_TRUE(s.ParseFromString(r.value));
+    if (s.soort() != v1::SIGNAAL_SOORT_VERZUIMMELDING) continue;
+    ingest_time_by_melding[s.melding().melding_id()] = kafka::FindHeader(r.headers, kafka::kHeaderIngestTime).value_or("none");
+  }
+  EXPECT_EQ(ingest_time_by_melding, (std::map<std::string, std::string>{
+                                        {"m-1", events::Rfc3339(first)},
+                                        {"m-2", "none"},
+                                        {"m-3", events::Rfc3339(second)}}));
+}
+
 TEST_F(SignalingServiceTest, TimerFiresOnTheDateAndRestartDoesNotRepeatOrLose) {
   Produce(events::Encode(Uitschrijving("111222333", "u1", "2024-03-01"), pseudo_, absl::Now()));
   // A poison record and one keyed with another secret go to the DLQ.

@@ -25,6 +25,9 @@ struct Header {
 using Headers = std::vector<Header>;
 // The first header named `key`, if any.
 std::optional<std::string> FindHeader(const Headers& headers, std::string_view key);
+// The same without a copy: a view into `headers`, valid while they are (the
+// services' loops read a header of every record).
+std::optional<std::string_view> FindHeaderView(const Headers& headers, std::string_view key);
 
 inline constexpr int32_t kAnyPartition = -1;
 
