@@ -307,7 +307,8 @@ TEST_F(SignalingServiceTest, ASignalCarriesTheIngestTimeOfItsJongeresLatestEvent
     v1::Signaal s;
     ASSERT_TRUE(s.ParseFromString(r.value));
     if (s.soort() != v1::SIGNAAL_SOORT_VERZUIMMELDING) continue;
-    ingest_time_by_melding[s.melding().melding_id()] = kafka::FindHeader(r.headers, kafka::kHeaderIngestTime).value_or("none");
+    ingest_time_by_melding[s.melding().melding_id()] =
+        kafka::FindHeader(r.headers, kafka::kHeaderIngestTime).value_or("none");
   }
   EXPECT_EQ(ingest_time_by_melding, (std::map<std::string, std::string>{
                                         {"m-1", events::Rfc3339(first)},
