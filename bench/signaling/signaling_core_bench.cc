@@ -160,6 +160,85 @@ void BM_NextWakeup(benchmark::State& state) {
 }
 BENCHMARK(BM_NextWakeup)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
+// What signaling does for a jongere per batch (Load, Process, AdvanceBatch,
+// Stage, Emit): the stored bytes decoded and the old wake-up day (when it
+// was stored before), its events of the batch applied, the batch finished at
+// the horizon, the new wake-up day, the state encoded, the signals
+// serialized, and all of it freed. Kafka, RocksDB and the pseudonym check
+// are left out: this is the service's own work on the core's side, which
+// e2e_bench cannot tell apart from the plumbing. Arg 0: a jongere's events
+// in one batch (e2e_bench's input is population_gen's, jongere by jongere);
+// 1: a stream in date order, each event in a batch of its own. Per event.
+void BM_BatchCycle(benchmark::State& state) {
+  std::mt19937 rng(5);
+  const CoreConfig config;
+  constexpr int kAantal = 2000;
+  std::vector<std::vector<v1::Event>> jongeren;
+  for (int i = 0; i < kAantal; ++i) jongeren.push_back(Mix(i, rng));
+  // The batches: (jongere, first event, events).
+  struct Batch {
+    int jongere, eerste, aantal;
+  };
+  std::vector<Batch> batches;
+  if (state.range(0) == 0) {
+    for (int i = 0; i < kAantal; ++i) batches.push_back({i, 0, static_cast<int>(jongeren[i].size())});
+  } else {
+    std::vector<std::pair<absl::CivilDay, Batch>> volgorde;
+    for (int i = 0; i < kAantal; ++i) {
+      for (int k = 0; k < static_cast<int>(jongeren[i].size()); ++k) volgorde.push_back({*DatumVan(jongeren[i][k]), {i, k, 1}});
+    }
+    std::stable_sort(volgorde.begin(), volgorde.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (const auto& v : volgorde) batches.push_back(v.second);
+  }
+  std::vector<std::string> pseudo;
+  for (int i = 0; i < kAantal; ++i) pseudo.push_back(std::string(60, 'p') + std::to_string(1000 + i));
+  const absl::CivilDay horizon(2026, 11, 30);
+  std::vector<std::string> opgeslagen(kAantal);
+  size_t next = 0;
+  int64_t events = 0, signalen = 0;
+  std::string uit;
+  const auto serialiseer = [&](const std::vector<v1::Signaal>& lijst) {
+    for (const v1::Signaal& sig : lijst) {
+      sig.SerializeToString(&uit);
+      ++signalen;
+    }
+  };
+  for (auto _ : state) {
+    if (next == batches.size()) {
+      state.PauseTiming();
+      next = 0;
+      for (std::string& b : opgeslagen) b.clear();
+      state.ResumeTiming();
+    }
+    const Batch& batch = batches[next++];
+    const std::string& p = pseudo[batch.jongere];
+    Jongere j;
+    std::optional<absl::CivilDay> oud;
+    if (!opgeslagen[batch.jongere].empty()) {
+      absl::StatusOr<internal::v1::JongereState> s = DecodeJongereState(opgeslagen[batch.jongere]);
+      if (!s.ok()) state.SkipWithError("decode");
+      j = Jongere::FromState(*std::move(s));
+      const auto vastgelegd = j.WekkerInIndex();  // as SignalingService::Load
+      oud = vastgelegd ? *vastgelegd : j.NextWakeup(config);
+    }
+    for (int k = batch.eerste; k < batch.eerste + batch.aantal; ++k) {
+      v1::Event event = jongeren[batch.jongere][k];  // the record's decoded event
+      serialiseer(j.ApplyInBatch(std::move(event), p, config).signalen);
+    }
+    serialiseer(j.FinishBatch(horizon, p, config));
+    const std::optional<absl::CivilDay> nieuw = j.NextWakeup(config);
+    benchmark::DoNotOptimize(oud);
+    j.SetWekkerInIndex(nieuw);  // as SignalingService::Stage
+    opgeslagen[batch.jongere] = EncodeJongereState(j.state());
+    events += batch.aantal;
+  }
+  state.SetItemsProcessed(events);
+  state.counters["us_per_event"] = benchmark::Counter(static_cast<double>(events),
+                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["signals_per_event"] = static_cast<double>(signalen) / static_cast<double>(events);
+}
+BENCHMARK(BM_BatchCycle)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 }  // namespace inbeeld::signaling
 

@@ -440,7 +440,13 @@ absl::StatusOr<SignalingService::Pending*> SignalingService::Load(BatchContext& 
   p.partition = partition;
   if (stored->has_value()) {
     p.jongere = Jongere::FromState(std::move(**stored));
-    p.old_wakeup = p.jongere.NextWakeup(options_.core);
+    // Where the entry is, as recorded with it; a state from before the
+    // record (or without one) is evaluated to find it.
+    if (const auto recorded = p.jongere.WekkerInIndex()) {
+      p.old_wakeup = *recorded;
+    } else {
+      p.old_wakeup = p.jongere.NextWakeup(options_.core);
+    }
     p.was_av = p.jongere.HasOpenAbsoluutVerzuim();
     p.was_uit_beeld = p.jongere.IsUitBeeld();
     p.old_gemeente = p.jongere.Woongemeente();
@@ -625,8 +631,10 @@ absl::Status SignalingService::ProduceAsync(const std::vector<kafka::OutRecord>&
 
 void SignalingService::Stage(BatchContext& ctx) {
   for (auto& [pseudoniem, p] : ctx.jongeren) {
-    ctx.store.PutJongere(p.partition, pseudoniem, p.jongere.state());
     p.new_wakeup = p.jongere.NextWakeup(options_.core);
+    // The state records where its entry goes, in the same write as the entry.
+    p.jongere.SetWekkerInIndex(p.new_wakeup);
+    ctx.store.PutJongere(p.partition, pseudoniem, p.jongere.state());
     ctx.store.MoveWakeup(p.partition, pseudoniem, p.old_wakeup, p.new_wakeup);
   }
 }
@@ -763,6 +771,11 @@ absl::Status SignalingService::Tick() {
       oldest_due = std::max(oldest_due, static_cast<double>(horizon - day) * 86400.0);
       auto pending = Load(ctx, p, pseudoniem);
       if (!pending.ok()) return pending.status();
+      // An entry other than the jongere's own (a store away for longer than
+      // the changelog keeps the tombstones of moved entries) goes: after this
+      // advance every entry of the jongere is later than the horizon, and
+      // Stage moves its own entry.
+      if ((*pending)->old_wakeup != day) ctx.store.MoveWakeup(p, pseudoniem, day, std::nullopt);
       // Finish → Stage asks NextWakeup next: found by the same evaluation.
       Emit(ctx, p, (*pending)->jongere.AdvanceWithWakeup(horizon, pseudoniem, options_.core), "");
       Metrics().timer_firings.Increment();

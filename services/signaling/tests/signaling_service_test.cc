@@ -352,6 +352,113 @@ TEST_F(SignalingServiceTest, TimerFiresOnTheDateAndRestartDoesNotRepeatOrLose) {
   EXPECT_EQ(ReadAll(kafka::DlqTopic(kafka::kTopicInschrijvingsmutaties)).size(), 2u);
 }
 
+// The state records the day of its wake-up entry in the same write as the
+// entry, and the next batch of that jongere moves the entry from the day
+// recorded (it does not evaluate the stored timeline to find it).
+TEST_F(SignalingServiceTest, TheStateRecordsItsWakeUpEntryAndTheNextBatchMovesItFromThere) {
+  namespace t = signaling::testing;
+  const t::Persoon x{"111222333", "2012-05-01", "0363"};
+  const v1::Event uit = Uitschrijving(x.bsn, "u1", "2024-03-01");
+  const std::string pseudoniem = pseudo_.Of(uit.inschrijvingsmutatie().leerling());
+  Produce(events::Encode(uit, pseudo_, absl::Now()));
+  const std::string store_dir = dir_.File("store");
+  RunService(store_dir, 40);
+
+  // The entries of the jongere, and the day its state records.
+  struct Gezien {
+    std::vector<absl::CivilDay> entries;
+    int32_t partition = -1;
+    std::optional<internal::v1::JongereState> state;
+  };
+  const auto lees = [&]() {
+    Gezien g;
+    auto store = SignalingStore::Open(store_dir, false);
+    EXPECT_TRUE(store.ok());
+    for (int32_t p = 0; p < 2; ++p) {
+      for (const auto& [day, who] : (*store)->DueWakeups(p, absl::CivilDay(2200, 12, 31))) {
+        if (who == pseudoniem) g.entries.push_back(day);
+      }
+      auto state = (*store)->GetJongere(p, pseudoniem);
+      EXPECT_TRUE(state.ok());
+      if (state.ok() && state->has_value()) {
+        g.partition = p;
+        g.state = **state;
+      }
+    }
+    return g;
+  };
+  Gezien na_uit = lees();
+  ASSERT_TRUE(na_uit.state.has_value());
+  // Uitgeschreven on 03-01 (the last day): absoluut verzuim from 03-02, its signal due on 03-09.
+  EXPECT_EQ(na_uit.entries, std::vector<absl::CivilDay>{absl::CivilDay(2024, 3, 9)});
+  ASSERT_TRUE(na_uit.state->has_wekker_in_index());
+  EXPECT_EQ(na_uit.state->wekker_in_index(), "2024-03-09");
+
+  // The entry and its record moved together to a day the timeline would not
+  // give (03-07): only a batch that goes by the record finds that entry.
+  {
+    auto store = SignalingStore::Open(store_dir, false);
+    ASSERT_TRUE(store.ok());
+    StoreBatch batch;
+    internal::v1::JongereState state = *na_uit.state;
+    state.set_wekker_in_index("2024-03-07");
+    batch.PutJongere(na_uit.partition, pseudoniem, state);
+    batch.MoveWakeup(na_uit.partition, pseudoniem, absl::CivilDay(2024, 3, 9), absl::CivilDay(2024, 3, 7));
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+  }
+  // Enrolled again on 03-05, inside the grace period.
+  Produce(events::Encode(t::Inschrijving(x, "i2", "2024-03-05"), pseudo_, absl::Now()));
+  RunService(store_dir, 40);
+
+  const Gezien na_in = lees();
+  ASSERT_TRUE(na_in.state.has_value());
+  EXPECT_EQ(na_in.state->feiten_size(), 2);
+  ASSERT_TRUE(na_in.state->has_wekker_in_index());
+  std::vector<absl::CivilDay> recorded;
+  if (!na_in.state->wekker_in_index().empty()) recorded.push_back(*util::ParseDate(na_in.state->wekker_in_index()));
+  EXPECT_EQ(na_in.entries, recorded) << "one entry, where the state says; none left behind on 03-07";
+}
+
+// A wake-up entry that is not the jongere's own (a store that was away longer
+// than the changelog keeps the tombstones of moved entries) fires once and
+// goes; the jongere's own entry stays.
+TEST_F(SignalingServiceTest, AStaleWakeUpEntryFiresOnceAndGoes) {
+  const v1::Event uit = Uitschrijving("111222333", "u1", "2024-03-01");
+  const std::string pseudoniem = pseudo_.Of(uit.inschrijvingsmutatie().leerling());
+  Produce(events::Encode(uit, pseudo_, absl::Now()));
+  const std::string store_dir = dir_.File("store");
+  RunService(store_dir, 40);
+  const auto entries = [&]() {
+    std::vector<absl::CivilDay> out;
+    auto store = SignalingStore::Open(store_dir, false);
+    EXPECT_TRUE(store.ok());
+    for (int32_t p = 0; p < 2; ++p) {
+      for (const auto& [day, who] : (*store)->DueWakeups(p, absl::CivilDay(2200, 12, 31))) {
+        if (who == pseudoniem) out.push_back(day);
+      }
+    }
+    return out;
+  };
+  ASSERT_EQ(entries(), std::vector<absl::CivilDay>{absl::CivilDay(2024, 3, 9)});
+  {
+    auto store = SignalingStore::Open(store_dir, false);
+    ASSERT_TRUE(store.ok());
+    for (int32_t p = 0; p < 2; ++p) {
+      auto state = (*store)->GetJongere(p, pseudoniem);
+      ASSERT_TRUE(state.ok());
+      if (!state->has_value()) continue;
+      StoreBatch batch;
+      batch.MoveWakeup(p, pseudoniem, std::nullopt, absl::CivilDay(2024, 3, 4));  // the stale one
+      ASSERT_TRUE((*store)->Commit(batch).ok());
+    }
+  }
+  ASSERT_EQ(entries(), (std::vector<absl::CivilDay>{absl::CivilDay(2024, 3, 4), absl::CivilDay(2024, 3, 9)}));
+  SetToday("2024-03-06");  // the tick's horizon is 03-05: only the stale entry is due
+  RunService(store_dir, 40);
+  EXPECT_EQ(entries(), std::vector<absl::CivilDay>{absl::CivilDay(2024, 3, 9)});
+  EXPECT_TRUE(ReadAll(std::string(kafka::kTopicSignalen)).empty()) << "nothing was due on 03-05";
+}
+
 TEST_F(SignalingServiceTest, OnAssignmentTheGroupIsToldWhatTheStoreHoldsWithoutNewInput) {
   for (int i = 0; i < 6; ++i) {
     Produce(events::Encode(Uitschrijving(std::to_string(111222333 + i * 9), absl::StrCat("o", i), "2024-03-01"),

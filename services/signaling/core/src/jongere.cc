@@ -307,6 +307,18 @@ std::optional<absl::CivilDay> Jongere::NextWakeup(const CoreConfig& config) cons
   return tijdlijn.EersteSignaalDagNa(*tot, WekkerHorizon(tijdlijn, *tot));
 }
 
+std::optional<std::optional<absl::CivilDay>> Jongere::WekkerInIndex() const {
+  if (!state_.has_wekker_in_index()) return std::nullopt;
+  if (state_.wekker_in_index().empty()) return std::optional<absl::CivilDay>();
+  absl::StatusOr<absl::CivilDay> dag = util::ParseDate(state_.wekker_in_index());
+  if (!dag.ok()) return std::nullopt;  // not a day: as not recorded
+  return std::optional<absl::CivilDay>(*dag);
+}
+
+void Jongere::SetWekkerInIndex(std::optional<absl::CivilDay> dag) {
+  state_.set_wekker_in_index(dag ? FormatDate(*dag) : "");
+}
+
 StatusAnswer Jongere::Status(absl::CivilDay peildatum, const CoreConfig& config) const {
   StatusAnswer a;
   a.peildatum = peildatum;

@@ -41,7 +41,7 @@ constexpr size_t kMinPrefix = 3;
 
 // JongereState, AbsoluutVerzuimZaak and ZaakRoute fields the compact form
 // holds; a state with any other field set is stored as protobuf instead.
-constexpr int kStateVelden = 8;
+constexpr int kStateVelden = 9;
 constexpr int kZaakVelden = 3;
 constexpr int kRouteVelden = 3;
 // Event fields are written by field number in a 64-bit change mask.
@@ -552,7 +552,17 @@ std::string EncodeJongereState(const JongereState& state) {
   w.Waarde(state.geevalueerd_tot());
   w.Waarde(state.woongemeente());
   w.Waarde(state.wekker());
-  w.Varint((state.absoluut_verzuim_open() ? 1u : 0u) | (state.uit_beeld() ? 2u : 0u));
+  // Bit 4: wekker_in_index follows (a state without it ends here, as before
+  // it existed); empty (no entry) as absent.
+  w.Varint((state.absoluut_verzuim_open() ? 1u : 0u) | (state.uit_beeld() ? 2u : 0u) |
+           (state.has_wekker_in_index() ? 4u : 0u));
+  if (state.has_wekker_in_index()) {
+    if (state.wekker_in_index().empty()) {
+      w.Afwezig();
+    } else {
+      w.Waarde(state.wekker_in_index());
+    }
+  }
   return std::move(w).Klaar();
 }
 
@@ -627,6 +637,8 @@ absl::StatusOr<JongereState> DecodeJongereState(std::string_view bytes) {
   const uint64_t vlaggen = r.Varint();
   state.set_absoluut_verzuim_open((vlaggen & 1) != 0);
   state.set_uit_beeld((vlaggen & 2) != 0);
+  if ((vlaggen & 4) != 0) state.set_wekker_in_index(std::string(r.Waarde().value_or("")));
+  if ((vlaggen & ~uint64_t{7}) != 0) return absl::DataLossError("stored jongere state: unknown flags");
   if (!r.ok() || !r.Op()) return absl::DataLossError("stored jongere state is truncated or corrupt");
   return state;
 }

@@ -451,6 +451,34 @@ TEST(JongereTest, StateRoundTripContinuesIdentically) {
   EXPECT_TRUE(b.Apply(Uitschrijving(kP, "u1", "2024-03-01"), kPseudo, c).empty());
 }
 
+TEST(JongereTest, TheRecordedWakeUpIndexDayIsKeptAndChangesNoSignal) {
+  // The service records its wake-up index entry in the state; the core keeps
+  // it as it is and computes the same signals with or without it.
+  const Persoon p;
+  const CoreConfig config;
+  const std::vector<v1::Event> ev = {Inschrijving(p, "i1", "2024-08-20"), Uitschrijving(p, "u1", "2024-10-01")};
+  Jongere zonder, met;
+  EXPECT_FALSE(met.WekkerInIndex().has_value());
+  met.SetWekkerInIndex(std::nullopt);
+  ASSERT_TRUE(met.WekkerInIndex().has_value());
+  EXPECT_FALSE(met.WekkerInIndex()->has_value());  // recorded: no entry
+  met.SetWekkerInIndex(absl::CivilDay(2024, 9, 30));
+  std::vector<std::string> a, b;
+  for (const v1::Event& e : ev) {
+    for (const auto& s : zonder.Apply(e, "p", config)) a.push_back(s.SerializeAsString());
+    for (const auto& s : met.Apply(e, "p", config)) b.push_back(s.SerializeAsString());
+  }
+  for (const auto& s : zonder.AdvanceTo(absl::CivilDay(2025, 3, 1), "p", config)) a.push_back(s.SerializeAsString());
+  for (const auto& s : met.AdvanceTo(absl::CivilDay(2025, 3, 1), "p", config)) b.push_back(s.SerializeAsString());
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(Jongere::FromState(met.ToState()).WekkerInIndex(),
+            std::optional<std::optional<absl::CivilDay>>(absl::CivilDay(2024, 9, 30)));
+  internal::v1::JongereState geen_dag = met.ToState();
+  geen_dag.set_wekker_in_index("morgen");  // not a day: as not recorded
+  EXPECT_FALSE(Jongere::FromState(geen_dag).WekkerInIndex().has_value());
+}
+
 TEST(JongereTest, ConfigurableGrace) {
   CoreConfig c;
   c.grace_days = 3;

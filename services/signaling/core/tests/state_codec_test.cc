@@ -183,6 +183,39 @@ TEST(StateCodecTest, OddValuesRoundTrip) {
   EXPECT_FALSE(EncodeJongereState(internal::v1::JongereState()).empty());  // never a tombstone
 }
 
+TEST(StateCodecTest, TheWakeUpIndexDayRoundTripsInTheCompactForm) {
+  // Not recorded, recorded without an entry (empty), a day, and a value that
+  // is no day: each comes back as it was, in the compact form.
+  std::mt19937 rng(12);
+  const internal::v1::JongereState basis = SchoolJaar(4, rng);
+  ASSERT_FALSE(basis.has_wekker_in_index());
+  for (const char* waarde : {"", "2025-03-01", "1999-12-31", "geen-dag"}) {
+    internal::v1::JongereState state = basis;
+    state.set_wekker_in_index(waarde);
+    const std::string bytes = EncodeJongereState(state);
+    EXPECT_EQ(bytes.front(), kCompactStateVersion) << waarde;
+    ExpectRoundTrip(state);
+    absl::StatusOr<internal::v1::JongereState> terug = DecodeJongereState(bytes);
+    ASSERT_TRUE(terug.ok());
+    EXPECT_TRUE(terug->has_wekker_in_index()) << waarde;
+    EXPECT_EQ(terug->wekker_in_index(), waarde);
+  }
+  absl::StatusOr<internal::v1::JongereState> zonder = DecodeJongereState(EncodeJongereState(basis));
+  ASSERT_TRUE(zonder.ok());
+  EXPECT_FALSE(zonder->has_wekker_in_index());
+}
+
+TEST(StateCodecTest, FlagsFromANewerWriterAreDataLoss) {
+  // The last byte of a state without a recorded wake-up day is its flags
+  // (bits 1 and 2 at most here): a bit this reader does not know is not
+  // dropped silently.
+  std::mt19937 rng(13);
+  std::string bytes = EncodeJongereState(SchoolJaar(5, rng));
+  ASSERT_LT(static_cast<unsigned char>(bytes.back()), 4u);
+  bytes.back() = static_cast<char>(bytes.back() | 8);
+  EXPECT_EQ(DecodeJongereState(bytes).status().code(), absl::StatusCode::kDataLoss);
+}
+
 TEST(StateCodecTest, UnknownFieldsFallBackToProtobuf) {
   internal::v1::JongereState state;
   state.set_woongemeente("0363");
@@ -208,7 +241,7 @@ TEST(StateCodecTest, EveryStateFieldIsCovered) {
   // The compact form writes these fields; a new JongereState field makes
   // EncodeJongereState fall back to protobuf (correct, but large) until the
   // codec learns it. This test is the reminder.
-  EXPECT_EQ(internal::v1::JongereState::descriptor()->field_count(), 8);
+  EXPECT_EQ(internal::v1::JongereState::descriptor()->field_count(), 9);
   EXPECT_EQ(internal::v1::AbsoluutVerzuimZaak::descriptor()->field_count(), 3);
   EXPECT_EQ(v1::ZaakRoute::descriptor()->field_count(), 3);
 }
