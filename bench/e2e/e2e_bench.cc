@@ -45,6 +45,11 @@
 //       [--mix=school-year|national]      the population of (a)-(c): every jongere
 //                                         a school year of events (default), or
 //                                         population_gen's national mix
+//       [--order=jongere|date]            the input file jongere by jongere
+//                                         (default, population_gen's), or all
+//                                         events by date (a jongere's events
+//                                         far apart: each one loads its stored
+//                                         state)
 //       [--kafka=BOOTSTRAP]               (c)-(e) on an Apache Kafka cluster
 //                                         (`inbeeld run --kafka`; a fresh one:
 //                                         scripts/kafka-cluster start DIR)
@@ -79,6 +84,7 @@
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
 #include "bench/common/school_year_mix.h"
+#include "inbeeld/signaling/core/feiten.h"
 #include "inbeeld/cli/demo_scenario.h"
 #include "google/protobuf/util/json_util.h"
 #include "inbeeld/events/event_record.h"
@@ -110,19 +116,42 @@ std::string Json(const v1::Event& e) {
 // Writes jongeren [first, first + n) as JSON lines; returns the event count.
 // national: population_gen's national mix (17.6 % of the jongeren with a school year of events, the others one
 // enrolment); otherwise every jongere gets the school-year mix.
-int64_t Generate(const std::string& path, int first, int n, std::vector<v1::Event>* keep, bool national = false) {
+// date_order: the events of all jongeren by their date (as a year of school
+// systems would send them, each jongere's events far apart); otherwise
+// jongere by jongere (population_gen's file).
+int64_t Generate(const std::string& path, int first, int n, std::vector<v1::Event>* keep, bool national = false,
+                 bool date_order = false) {
   std::ofstream out(path);
   std::mt19937 rng(static_cast<uint32_t>(first + 1));
   std::mt19937 keuze(2);
-  int64_t events = 0;
+  std::vector<v1::Event> all;
   for (int i = first; i < first + n; ++i) {
     std::vector<v1::Event> mix = signaling::bench::SchoolYearMix(cli::SyntheticBsn(i), rng);
     if (national && keuze() % 1000 >= 176) mix.resize(1);  // the enrolment only
     for (v1::Event& e : mix) {
       signaling::bench::MakeIdsUnique(e, absl::StrCat("j", i, "-"));
-      out << Json(e) << "\n";
-      if (keep) keep->push_back(e);
-      ++events;
+      all.push_back(std::move(e));
+    }
+  }
+  if (date_order) {
+    // Stable: a jongere's events of one day keep their order.
+    std::vector<std::pair<absl::CivilDay, size_t>> by_date;
+    by_date.reserve(all.size());
+    for (size_t k = 0; k < all.size(); ++k) by_date.emplace_back(*signaling::DatumVan(all[k]), k);
+    std::stable_sort(by_date.begin(), by_date.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<v1::Event> sorted;
+    sorted.reserve(all.size());
+    for (const auto& [date, k] : by_date) sorted.push_back(std::move(all[k]));
+    all = std::move(sorted);
+  }
+  for (const v1::Event& e : all) out << Json(e) << "\n";
+  const auto events = static_cast<int64_t>(all.size());
+  if (keep) {
+    if (keep->empty()) {
+      *keep = std::move(all);
+    } else {
+      keep->insert(keep->end(), std::make_move_iterator(all.begin()), std::make_move_iterator(all.end()));
     }
   }
   return events;
@@ -577,8 +606,8 @@ class Flags {
 int Main(int argc, char** argv) {
   const Flags flags(argc, argv,
                     {"jongeren", "bin-dir", "rate", "latency-seconds", "partitions", "work-dir", "streams",
-                     "kafka-config", "mix", "skip-core", "probe", "service-kafka-config", "kafka", "meld-batch",
-                     "back-half"});
+                     "kafka-config", "mix", "order", "skip-core", "probe", "service-kafka-config", "kafka",
+                     "meld-batch", "back-half", "bare-again"});
   const Flags* config = &flags;
   if (config->Has("probe")) {
     auto extra = kafka::ParseKafkaConfig(config->GetString("kafka-config", ""));
@@ -603,9 +632,12 @@ int Main(int argc, char** argv) {
   std::vector<v1::Event> events;
   const std::string mix = config->GetString("mix", "school-year");
   if (mix != "school-year" && mix != "national") Die("--mix must be school-year or national");
-  const int64_t n_events = Generate(file, 0, jongeren, &events, mix == "national");
-  std::printf("generated %d jongeren, %lld events (%s mix)\n", jongeren, static_cast<long long>(n_events),
-              mix.c_str());
+  const std::string order = config->GetString("order", "jongere");
+  if (order != "jongere" && order != "date") Die("--order must be jongere or date");
+  const bool date_order = order == "date";
+  const int64_t n_events = Generate(file, 0, jongeren, &events, mix == "national", date_order);
+  std::printf("generated %d jongeren, %lld events (%s mix, in %s order)\n", jongeren,
+              static_cast<long long>(n_events), mix.c_str(), order.c_str());
   std::fflush(stdout);
 
   // (a) the core.
@@ -832,7 +864,7 @@ int Main(int argc, char** argv) {
   size_t back_signals = 0;
   if (config->GetBool("back-half")) {
     std::vector<v1::Event> back;
-    const int64_t n_back = Generate(work + "/back.jsonl", 20'000'000, jongeren, &back, mix == "national");
+    const int64_t n_back = Generate(work + "/back.jsonl", 20'000'000, jongeren, &back, mix == "national", date_order);
     std::vector<kafka::OutRecord> records;
     records.reserve(back.size());
     for (const v1::Event& e : back) records.push_back(events::Encode(e, *pseudo, absl::Now()));
@@ -963,7 +995,7 @@ int Main(int argc, char** argv) {
   std::string bare_span;
   if (bare_rate > 0 && config->GetString("bare-again", "true") == "true") {
     std::vector<v1::Event> again;
-    Generate(work + "/bare-again.jsonl", 0, jongeren, &again, mix == "national");
+    Generate(work + "/bare-again.jsonl", 0, jongeren, &again, mix == "national", date_order);
     const BareResult bare2 = BareHops(again, *pseudo, partitions, *extra);
     if (bare2.seconds > 0) {
       const double rate2 = static_cast<double>(n_events) / bare2.seconds;

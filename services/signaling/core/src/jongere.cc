@@ -151,7 +151,10 @@ std::vector<v1::Signaal> Jongere::FinishBatch(absl::CivilDay horizon, std::strin
   if (through && *through < horizon) {
     out = AdvanceTo(horizon, pseudoniem, config, uitgesteld_ ? &*uitgesteld_ : nullptr, /*with_wakeup=*/true);
   } else if (uitgesteld_) {
-    out = Herbereken(pseudoniem, config, &*uitgesteld_);
+    // Evaluated through the horizon already (a stored jongere's next batch on
+    // the same day): the wake-up day is found by this evaluation too, so
+    // NextWakeup (Stage) need not evaluate again.
+    out = Herbereken(pseudoniem, config, &*uitgesteld_, std::nullopt, /*met_wekker=*/true);
   }
   uitgesteld_.reset();
   return out;
