@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <cstdint>
 #include <vector>
@@ -67,6 +67,14 @@ bool IsHexId(std::string_view s) {
   if (s.size() != 32 && s.size() != 16) return false;
   for (char c : s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// True when every field `m`'s type declares has a number <= max_nummer.
+bool AlleVeldenTot(const google::protobuf::Descriptor* d, int max_nummer) {
+  for (int i = 0; i < d->field_count(); ++i) {
+    if (d->field(i)->number() > max_nummer) return false;
   }
   return true;
 }
@@ -185,12 +193,17 @@ bool EventPast(const v1::Event& e) {
 
 // The field values of one event kind's message, read off its wire form
 // (string views into that form). Absent fields read as the default ("", 0).
+// Only the bits of `aanwezig` are reset between events: a value is read
+// through Tekst and Getal, which give the default for a field not on the
+// wire (resetting all 64 of each was most of reading an event).
 struct Waarden {
   std::array<std::string_view, kMaxVeldNummer + 1> tekst{};
   std::array<uint64_t, kMaxVeldNummer + 1> getal{};
   uint64_t aanwezig = 0;  // bit nummer - 1: the field is on the wire
 
   bool Aanwezig(int nummer) const { return (aanwezig >> (nummer - 1)) & 1; }
+  std::string_view Tekst(int nummer) const { return Aanwezig(nummer) ? tekst[nummer] : std::string_view(); }
+  uint64_t Getal(int nummer) const { return Aanwezig(nummer) ? getal[nummer] : 0; }
 };
 
 bool LeesVarint(std::string_view& in, uint64_t* v) {
@@ -208,7 +221,7 @@ bool LeesVarint(std::string_view& in, uint64_t* v) {
 // Only what the generated serializer writes for the kinds that fit: varints
 // (wire type 0) and length-delimited values (2), field numbers 1..64.
 bool LeesDraad(std::string_view in, Waarden* w) {
-  *w = Waarden();
+  w->aanwezig = 0;
   while (!in.empty()) {
     uint64_t tag = 0;
     if (!LeesVarint(in, &tag)) return false;
@@ -240,7 +253,7 @@ bool Gelijk(const Waarden& a, const Waarden& b, const VeldInfo& f) {
     if (a.Aanwezig(f.nummer) != b.Aanwezig(f.nummer)) return false;
     if (!a.Aanwezig(f.nummer)) return true;
   }
-  return IsTekst(f.vorm) ? a.tekst[f.nummer] == b.tekst[f.nummer] : a.getal[f.nummer] == b.getal[f.nummer];
+  return IsTekst(f.vorm) ? a.Tekst(f.nummer) == b.Tekst(f.nummer) : a.Getal(f.nummer) == b.Getal(f.nummer);
 }
 
 void SchrijfVarint(std::string& uit, uint64_t v) {
@@ -258,8 +271,26 @@ struct Veldwaarde {
   uint64_t getal = 0;
 };
 
+// What encoding needs besides its output, kept per thread and reused (built
+// and freed per state it was some tens of strings, a hash table and 10 KB of
+// values to zero per encode).
+struct CodeerRuimte {
+  absl::flat_hash_map<std::string, uint32_t> tabel;
+  std::array<std::string, kSlots> vorige_letterlijk;
+  // Per kind two wire buffers and their values, used in turn: the previous
+  // event's values are views into the buffer not written now.
+  std::array<std::array<std::string, 2>, kSoorten> draad;
+  std::array<std::array<Waarden, 2>, kSoorten> waarden;
+};
+
 class Schrijver {
  public:
+  // `ruimte`: its table and previous literals are this writer's until it is
+  // done (cleared here).
+  explicit Schrijver(CodeerRuimte& ruimte) : tabel_(ruimte.tabel), vorige_letterlijk_(ruimte.vorige_letterlijk) {
+    tabel_.clear();
+    for (std::string& v : vorige_letterlijk_) v.clear();
+  }
   void Varint(uint64_t v) {
     while (v >= 0x80) {
       uit_.push_back(static_cast<char>((v & 0x7f) | 0x80));
@@ -310,11 +341,11 @@ class Schrijver {
     const bool aanwezig = !f.presence || w.Aanwezig(f.nummer);
     if (IsTekst(f.vorm)) {
       if (!aanwezig) return Afwezig();
-      return Waarde(w.tekst[f.nummer], f.nummer);
+      return Waarde(w.Tekst(f.nummer), f.nummer);
     }
     if (f.presence) Varint(aanwezig ? 1 : 0);
     if (!aanwezig) return;
-    const uint64_t v = w.getal[f.nummer];
+    const uint64_t v = w.Getal(f.nummer);
     switch (f.vorm) {
       case Vorm::kEnum:
       case Vorm::kInt32:
@@ -334,26 +365,63 @@ class Schrijver {
 
  private:
   std::string uit_;
-  absl::flat_hash_map<std::string, uint32_t> tabel_;
-  std::array<std::string, kSlots> vorige_letterlijk_;
+  absl::flat_hash_map<std::string, uint32_t>& tabel_;
+  std::array<std::string, kSlots>& vorige_letterlijk_;
   absl::CivilDay vorige_dag_ = kEerste;
 };
 
-// FormatDate without the format parser (decoding is on the hot path).
-void Datum(absl::CivilDay d, char (&s)[10]) {
+// Days since 1970-01-01 of a civil day, and back. The decoder adds the
+// deltas to a day number and writes the date from it: adding them to an
+// absl::CivilDay went through cctz's normalisation per date (most of a
+// date's cost when decoding).
+int64_t DagNummer(absl::CivilDay d) { return d - absl::CivilDay(1970, 1, 1); }
+const int64_t kEersteNummer = DagNummer(kEerste);
+// The days a stored date can take: years 0000..9999, as "YYYY-MM-DD" holds
+// them (AlsDatum accepts no other).
+const int64_t kKleinsteNummer = DagNummer(absl::CivilDay(0, 1, 1));
+const int64_t kGrootsteNummer = DagNummer(absl::CivilDay(9999, 12, 31));
+
+// "YYYY-MM-DD" of a day number (H. Hinnant's civil_from_days: exact for the
+// proleptic Gregorian calendar, as absl::CivilDay).
+void Datum(int64_t nummer, char (&s)[10]) {
+  const int64_t z = nummer + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t dag = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t maand = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t jaar = yoe + era * 400 + (maand <= 2 ? 1 : 0);
   auto zet = [&s](size_t pos, int64_t v, int n) {
     for (int i = n - 1; i >= 0; --i, v /= 10) s[pos + static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
   };
-  zet(0, d.year(), 4);
+  zet(0, jaar, 4);
   s[4] = '-';
-  zet(5, d.month(), 2);
+  zet(5, maand, 2);
   s[7] = '-';
-  zet(8, d.day(), 2);
+  zet(8, dag, 2);
 }
+
+// What decoding needs besides the state it builds, kept per thread and
+// reused: the interned strings, the previous literal per slot, the previous
+// event's values per kind (each a string) and the wire form of an event.
+// Built and freed per state they were a few hundred strings per decode.
+struct DecodeerRuimte {
+  std::vector<std::string> tabel;  // [0, in gebruik) are this record's
+  std::array<std::string, kSlots> vorige_letterlijk;
+  std::array<std::array<Veldwaarde, kMaxVeldNummer + 1>, kSoorten> waarden;
+  std::string draad;
+};
 
 class Lezer {
  public:
-  explicit Lezer(std::string_view in) : in_(in) {}
+  // `ruimte`: its table and previous literals are this reader's until it is
+  // done (cleared here).
+  Lezer(std::string_view in, DecodeerRuimte& ruimte)
+      : in_(in), tabel_(ruimte.tabel), vorige_letterlijk_(ruimte.vorige_letterlijk) {
+    for (std::string& v : vorige_letterlijk_) v.clear();
+  }
   bool ok() const { return ok_; }
   bool Op() const { return in_.empty(); }
   uint64_t Varint() {
@@ -383,20 +451,26 @@ class Lezer {
     std::string& vorige = vorige_letterlijk_[static_cast<size_t>(slot)];
     switch (h & 3) {
       case kDatum: {
-        vorige_dag_ += UnZigZag(h >> 2);
+        // A delta that leaves the years a date can have is corrupt (and
+        // would overflow here first).
+        const int64_t delta = UnZigZag(h >> 2);
+        if (delta < kKleinsteNummer - vorige_dag_ || delta > kGrootsteNummer - vorige_dag_) {
+          Fout();
+          return std::string_view();
+        }
+        vorige_dag_ += delta;
         Datum(vorige_dag_, datum_);
         return std::string_view(datum_, sizeof(datum_));
       }
       case kVerwijzing:
-        if ((h >> 2) >= tabel_.size()) {
+        if ((h >> 2) >= in_gebruik_) {
           Fout();
           return std::string_view();
         }
         return tabel_[h >> 2];
       case kLetterlijk:
         vorige.assign(Raw(h >> 2));
-        tabel_.push_back(vorige);
-        return tabel_.back();
+        return Intern(vorige);
       default: {
         if ((h >> 2) == 0) return std::nullopt;
         const uint64_t gedeeld = Varint();
@@ -406,8 +480,7 @@ class Lezer {
         }
         vorige.resize(gedeeld);
         vorige.append(Raw((h >> 2) - 1));
-        tabel_.push_back(vorige);
-        return tabel_.back();
+        return Intern(vorige);
       }
     }
   }
@@ -464,23 +537,43 @@ class Lezer {
     in_ = {};
     return 0;
   }
+  // The next entry of the table, reusing a string of an earlier record.
+  std::string_view Intern(const std::string& s) {
+    if (in_gebruik_ == tabel_.size()) tabel_.emplace_back();
+    std::string& plek = tabel_[in_gebruik_++];
+    plek.assign(s);
+    return plek;
+  }
+
   std::string_view in_;
   bool ok_ = true;
-  std::deque<std::string> tabel_;  // stable: Waarde returns views into it
-  std::array<std::string, kSlots> vorige_letterlijk_;
+  // Views into it are used before the next call (a later entry may move it).
+  std::vector<std::string>& tabel_;
+  size_t in_gebruik_ = 0;
+  std::array<std::string, kSlots>& vorige_letterlijk_;
   char datum_[10] = {};
-  absl::CivilDay vorige_dag_ = kEerste;
+  int64_t vorige_dag_ = kEersteNummer;
 };
 
+// AlleenVelden for a message whose type declares no field beyond
+// `max_nummer` (the compact form holds every field it has): only unknown
+// fields (a newer writer's) can be beyond, and ListFields (reflection, a
+// tenth of encoding's CPU) is not needed to see that.
+template <typename M>
+bool AlleenVeldenVan(const M& m, int max_nummer) {
+  static const bool alle_bekend = AlleVeldenTot(M::descriptor(), max_nummer);
+  return alle_bekend ? ZonderOnbekende(m) : AlleenVelden(m, max_nummer);
+}
+
 bool CompactPast(const JongereState& state) {
-  if (!AlleenVelden(state, kStateVelden)) return false;
+  if (!AlleenVeldenVan(state, kStateVelden)) return false;
   for (const v1::Event& e : state.feiten()) {
     if (!EventPast(e)) return false;
   }
   for (const internal::v1::AbsoluutVerzuimZaak& z : state.av_zaken()) {
-    if (!AlleenVelden(z, kZaakVelden)) return false;
+    if (!AlleenVeldenVan(z, kZaakVelden)) return false;
     for (const v1::ZaakRoute& r : z.routes()) {
-      if (!AlleenVelden(r, kRouteVelden)) return false;
+      if (!AlleenVeldenVan(r, kRouteVelden)) return false;
     }
   }
   return true;
@@ -490,26 +583,27 @@ bool CompactPast(const JongereState& state) {
 
 std::string EncodeJongereState(const JongereState& state) {
   if (!CompactPast(state)) return state.SerializeAsString();
-  Schrijver w;
+  thread_local const std::unique_ptr<CodeerRuimte> ruimte = std::make_unique<CodeerRuimte>();
+  Schrijver w(*ruimte);
   w.Raw(std::string_view(&kCompactStateVersion, 1));
 
   // Events: kind, change mask against the previous event of that kind, the
   // changed fields.
   w.Varint(static_cast<uint64_t>(state.feiten_size()));
   // Per kind the previous event's values (the first event of a kind is
-  // compared with the empty message: nothing on the wire). Two wire buffers
-  // per kind, used in turn: the previous event's values are views into the
-  // one not written now.
-  std::array<std::array<std::string, 2>, kSoorten> draad;
+  // compared with the empty message: nothing on the wire).
   std::array<size_t, kSoorten> beurt{};
-  std::array<Waarden, kSoorten> vorige{};
-  Waarden huidig;
+  for (auto& paar : ruimte->waarden) {
+    for (Waarden& waarden : paar) waarden.aanwezig = 0;
+  }
   for (const v1::Event& e : state.feiten()) {
     const int soort = e.event_case();
     w.Varint(static_cast<uint64_t>(soort));
     if (soort == 0) continue;
+    const Waarden& vorige = ruimte->waarden[soort][beurt[soort]];
     beurt[soort] ^= 1;
-    std::string& buffer = draad[soort][beurt[soort]];
+    std::string& buffer = ruimte->draad[soort][beurt[soort]];
+    Waarden& huidig = ruimte->waarden[soort][beurt[soort]];
     buffer.clear();
     SubBericht(e)->AppendToString(&buffer);
     // The generated serializer writes nothing the reader above does not know
@@ -518,13 +612,12 @@ std::string EncodeJongereState(const JongereState& state) {
     const std::vector<VeldInfo>& velden = Soort(soort).velden;
     uint64_t masker = 0;
     for (const VeldInfo& f : velden) {
-      if (!Gelijk(huidig, vorige[soort], f)) masker |= uint64_t{1} << (f.nummer - 1);
+      if (!Gelijk(huidig, vorige, f)) masker |= uint64_t{1} << (f.nummer - 1);
     }
     w.Varint(masker);
     for (const VeldInfo& f : velden) {
       if ((masker >> (f.nummer - 1)) & 1) w.Veld(huidig, f);
     }
-    vorige[soort] = huidig;
   }
 
   w.Varint(static_cast<uint64_t>(state.uitgegeven_signaal_ids_size()));
@@ -574,12 +667,22 @@ absl::StatusOr<JongereState> DecodeJongereState(std::string_view bytes) {
     }
     return state;
   }
-  Lezer r(bytes.substr(1));
+  thread_local const std::unique_ptr<DecodeerRuimte> ruimte = std::make_unique<DecodeerRuimte>();
+  Lezer r(bytes.substr(1), *ruimte);
   const uint64_t n = r.Varint();
   // Per kind the values of the previous event (a changed field replaces its
-  // value); each event is built as its kind's wire form and parsed.
-  std::array<std::array<Veldwaarde, kMaxVeldNummer + 1>, kSoorten> waarden;
-  std::string draad;
+  // value; each starts absent); each event is built as its kind's wire form
+  // and parsed.
+  auto& waarden = ruimte->waarden;
+  for (int soort = 1; soort < kSoorten; ++soort) {
+    for (const VeldInfo& f : Soort(soort).velden) {
+      Veldwaarde& v = waarden[soort][static_cast<size_t>(f.nummer)];
+      v.aanwezig = false;
+      v.tekst.clear();  // keeps its buffer
+      v.getal = 0;
+    }
+  }
+  std::string& draad = ruimte->draad;
   for (uint64_t i = 0; i < n && r.ok(); ++i) {
     v1::Event* e = state.add_feiten();
     const uint64_t soort = r.Varint();

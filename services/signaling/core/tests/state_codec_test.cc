@@ -6,6 +6,7 @@
 #include "bench/common/school_year_mix.h"
 #include "gtest/gtest.h"
 #include "inbeeld/signaling/core/jongere.h"
+#include "inbeeld/util/dates.h"
 #include "services/signaling/core/tests/test_events.h"
 
 namespace inbeeld::signaling {
@@ -203,6 +204,60 @@ TEST(StateCodecTest, TheWakeUpIndexDayRoundTripsInTheCompactForm) {
   absl::StatusOr<internal::v1::JongereState> zonder = DecodeJongereState(EncodeJongereState(basis));
   ASSERT_TRUE(zonder.ok());
   EXPECT_FALSE(zonder->has_wekker_in_index());
+}
+
+TEST(StateCodecTest, EveryDayOfTheYearsADateCanHaveRoundTrips) {
+  // The decoder writes dates from a day number (not through absl::CivilDay):
+  // the same text for every day, leap days and century years included, and
+  // the first and last day "YYYY-MM-DD" can hold.
+  std::vector<absl::CivilDay> dagen = {absl::CivilDay(0, 1, 1), absl::CivilDay(9999, 12, 31),
+                                       absl::CivilDay(1900, 2, 28), absl::CivilDay(2000, 2, 29),
+                                       absl::CivilDay(2100, 3, 1)};
+  for (absl::CivilDay d(1582, 1, 1); d <= absl::CivilDay(2400, 12, 31); d += 1) dagen.push_back(d);
+  for (absl::CivilDay d(0, 1, 1); d <= absl::CivilDay(9999, 12, 31); d += 997) dagen.push_back(d);
+  int vergeleken = 0;
+  for (size_t i = 0; i + 1 < dagen.size(); i += 2) {
+    internal::v1::JongereState state;
+    state.set_geevalueerd_tot(util::FormatDate(dagen[i]));
+    state.set_wekker(util::FormatDate(dagen[i + 1]));  // a delta from the one before, both ways
+    ASSERT_EQ(state.geevalueerd_tot().size(), 10u);
+    const absl::StatusOr<internal::v1::JongereState> terug = DecodeJongereState(EncodeJongereState(state));
+    ASSERT_TRUE(terug.ok()) << state.geevalueerd_tot();
+    ASSERT_EQ(terug->geevalueerd_tot(), state.geevalueerd_tot());
+    ASSERT_EQ(terug->wekker(), state.wekker());
+    ++vergeleken;
+  }
+  EXPECT_GT(vergeleken, 150000);
+}
+
+TEST(StateCodecTest, ADateOutsideTheYearsADateCanHaveIsDataLoss) {
+  // A compact state without events, ids or cases whose geevalueerd_tot is the
+  // day `delta` days from 2020-01-01 (its first date value: a zigzag delta,
+  // kDatum), then woongemeente and wekker empty and no flags. One day past
+  // 9999-12-31 or before 0000-01-01 is corrupt.
+  const auto met_delta = [](int64_t delta) {
+    std::string b(1, kCompactStateVersion);
+    b += std::string("\0\0\0", 3);  // events, ids, cases
+    uint64_t v = ((static_cast<uint64_t>(delta) << 1) ^ static_cast<uint64_t>(delta >> 63)) << 2;
+    while (v >= 0x80) {
+      b.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    b.push_back(static_cast<char>(v));
+    b += std::string("\2\2\0", 3);  // two empty literals, the flags
+    return b;
+  };
+  const int64_t tot_laatste = absl::CivilDay(9999, 12, 31) - absl::CivilDay(2020, 1, 1);
+  const int64_t tot_eerste = absl::CivilDay(0, 1, 1) - absl::CivilDay(2020, 1, 1);
+  for (const auto& [delta, datum] : {std::pair<int64_t, std::string>{tot_laatste, "9999-12-31"},
+                                     {tot_eerste, "0000-01-01"}, {0, "2020-01-01"}}) {
+    const absl::StatusOr<internal::v1::JongereState> state = DecodeJongereState(met_delta(delta));
+    ASSERT_TRUE(state.ok()) << datum;
+    EXPECT_EQ(state->geevalueerd_tot(), datum);
+  }
+  for (const int64_t delta : {tot_laatste + 1, tot_eerste - 1, int64_t{1} << 40, -(int64_t{1} << 40)}) {
+    EXPECT_EQ(DecodeJongereState(met_delta(delta)).status().code(), absl::StatusCode::kDataLoss) << delta;
+  }
 }
 
 TEST(StateCodecTest, FlagsFromANewerWriterAreDataLoss) {
