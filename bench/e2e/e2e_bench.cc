@@ -147,13 +147,7 @@ int64_t Generate(const std::string& path, int first, int n, std::vector<v1::Even
   }
   for (const v1::Event& e : all) out << Json(e) << "\n";
   const auto events = static_cast<int64_t>(all.size());
-  if (keep) {
-    if (keep->empty()) {
-      *keep = std::move(all);
-    } else {
-      keep->insert(keep->end(), std::make_move_iterator(all.begin()), std::make_move_iterator(all.end()));
-    }
-  }
+  if (keep) keep->insert(keep->end(), std::make_move_iterator(all.begin()), std::make_move_iterator(all.end()));
   return events;
 }
 

@@ -185,9 +185,12 @@ void BM_BatchCycle(benchmark::State& state) {
   } else {
     std::vector<std::pair<absl::CivilDay, Batch>> volgorde;
     for (int i = 0; i < kAantal; ++i) {
-      for (int k = 0; k < static_cast<int>(jongeren[i].size()); ++k) volgorde.push_back({*DatumVan(jongeren[i][k]), {i, k, 1}});
+      for (int k = 0; k < static_cast<int>(jongeren[i].size()); ++k) {
+        volgorde.push_back({*DatumVan(jongeren[i][k]), {i, k, 1}});
+      }
     }
-    std::stable_sort(volgorde.begin(), volgorde.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    std::stable_sort(volgorde.begin(), volgorde.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
     for (const auto& v : volgorde) batches.push_back(v.second);
   }
   std::vector<std::string> pseudo;
@@ -216,7 +219,10 @@ void BM_BatchCycle(benchmark::State& state) {
     std::optional<absl::CivilDay> oud;
     if (!opgeslagen[batch.jongere].empty()) {
       absl::StatusOr<internal::v1::JongereState> s = DecodeJongereState(opgeslagen[batch.jongere]);
-      if (!s.ok()) state.SkipWithError("decode");
+      if (!s.ok()) {
+        state.SkipWithError("a stored state does not decode");
+        break;
+      }
       j = Jongere::FromState(*std::move(s));
       const auto vastgelegd = j.WekkerInIndex();  // as SignalingService::Load
       oud = vastgelegd ? *vastgelegd : j.NextWakeup(config);

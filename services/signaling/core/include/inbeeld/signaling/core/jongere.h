@@ -90,10 +90,11 @@ class Jongere {
   std::optional<absl::CivilDay> NextWakeup(const CoreConfig& config) const;
   // The day of the jongere's entry in the service's wake-up index as the
   // service recorded it in the state (JongereState.wekker_in_index; the inner
-  // nullopt: no entry), or nullopt when the state does not record it or
-  // records no day. The service records it with every write of the entry
-  // (SetWekkerInIndex, then the state): its next batch of this jongere then
-  // need not evaluate the stored timeline to find the entry it moves.
+  // nullopt: no entry), or nullopt when the state does not record it (or
+  // records something that is not a day). The service records it with every
+  // write of the entry (SetWekkerInIndex, then the state): its next batch of
+  // this jongere then need not evaluate the stored timeline to find the entry
+  // it moves.
   std::optional<std::optional<absl::CivilDay>> WekkerInIndex() const;
   void SetWekkerInIndex(std::optional<absl::CivilDay> dag);
 
